@@ -1,0 +1,93 @@
+"""Every mask in jax_ar, built by a named function and returned as an array.
+
+Masks are plain boolean (or 0/1 float) arrays you can print; models apply them
+with ``jnp.where`` or by multiplication.  Nothing here is hidden in a layer.
+"""
+from __future__ import annotations
+
+import numpy as np
+import jax.numpy as jnp
+
+
+def causal_mask(T: int) -> jnp.ndarray:
+    """Attention mask ``mask_TxT[i, j] = j <= i`` (position i may look at j).
+
+    For T = 4::
+
+        1 0 0 0
+        1 1 0 0
+        1 1 1 0
+        1 1 1 1
+    """
+    return jnp.tril(jnp.ones((T, T), dtype=bool))
+
+
+def strict_causal_mask(D: int) -> jnp.ndarray:
+    """``mask_DxD[i, j] = j < i``: output i may depend on inputs strictly before it.
+
+    This is the FVSBN / fully-visible weight mask.  For D = 3::
+
+        0 0 0
+        1 0 0
+        1 1 0
+    """
+    return jnp.tril(jnp.ones((D, D), dtype=bool), k=-1)
+
+
+def made_hidden_mask(m_in: np.ndarray, m_out: np.ndarray) -> np.ndarray:
+    """MADE mask between layers with integer degrees: ``M[k, k'] = m_out[k'] >= m_in[k]``.
+
+    Returned with shape [in, out] (so ``x @ (W * M)``).
+    """
+    m_in, m_out = np.asarray(m_in), np.asarray(m_out)
+    return (m_in[:, None] <= m_out[None, :]).astype(np.float32)
+
+
+def made_output_mask(m_in: np.ndarray, m_out: np.ndarray) -> np.ndarray:
+    """MADE output mask, strict: ``M[k, d] = m_out[d] > m_in[k]``, shape [in, out]."""
+    m_in, m_out = np.asarray(m_in), np.asarray(m_out)
+    return (m_in[:, None] < m_out[None, :]).astype(np.float32)
+
+
+def made_masks(degrees: list[np.ndarray]) -> list[np.ndarray]:
+    """All MADE masks from a list of degree vectors ``[m_input, m_h1, ..., m_output]``.
+
+    ``m_input`` and ``m_output`` are the input ordering (values 1..D);
+    hidden degrees lie in 1..D-1.  Every mask but the last is non-strict.
+    """
+    if len(degrees) < 2:
+        raise ValueError("made_masks needs at least input and output degrees")
+    masks = [made_hidden_mask(a, b) for a, b in zip(degrees[:-2], degrees[1:-1])]
+    masks.append(made_output_mask(degrees[-2], degrees[-1]))
+    return masks
+
+
+def pixelcnn_kernel_mask(kh: int, kw: int, mask_type: str) -> jnp.ndarray:
+    """Spatial mask of a PixelCNN convolution kernel, shape [kh, kw] of 0/1 floats.
+
+    Rows above the centre are open; in the centre row, columns left of the
+    centre are open; the centre itself is open for type "B" and closed for "A".
+    For a 3x3 kernel, type A and type B::
+
+        A: 1 1 1     B: 1 1 1
+           1 0 0        1 1 0
+           0 0 0        0 0 0
+    (single-channel images: no colour-channel masking.)
+    """
+    if mask_type not in ("A", "B"):
+        raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}")
+    if kh % 2 == 0 or kw % 2 == 0:
+        raise ValueError(f"PixelCNN kernels must have odd sizes, got {kh}x{kw}")
+    m = np.zeros((kh, kw), np.float32)
+    ch, cw = kh // 2, kw // 2
+    m[:ch, :] = 1.0
+    m[ch, :cw] = 1.0
+    if mask_type == "B":
+        m[ch, cw] = 1.0
+    return jnp.asarray(m)
+
+
+def show(mask) -> str:
+    """Render a 2-D mask as a 0/1 grid string (for docs and debugging)."""
+    a = np.asarray(mask).astype(int)
+    return "\n".join(" ".join(str(v) for v in row) for row in a)

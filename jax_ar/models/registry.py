@@ -1,0 +1,69 @@
+"""Name -> model constructor, so generic code and tests can iterate over all models.
+
+Each model file registers itself with :func:`register`, giving a builder
+(``build(**kwargs) -> model``) and a tiny configuration for the universal
+tests: small enough that every sequence can be enumerated (binary models:
+at most ~10 elements; categorical: V**D at most a few hundred).
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+from typing import Any, Callable
+
+from jax_ar import errors
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    name: str
+    build: Callable[..., Any]
+    tiny: dict
+    trainable: bool = True
+
+
+_REGISTRY: dict[str, Entry] = {}
+_LOADED = False
+
+
+def register(name: str, *, tiny: dict, trainable: bool = True):
+    """Decorator for a builder function ``build(**kwargs) -> ARModel``."""
+    def deco(fn):
+        if name in _REGISTRY and _REGISTRY[name].build is not fn:
+            raise ValueError(f"model name {name!r} registered twice")
+        _REGISTRY[name] = Entry(name, fn, dict(tiny), trainable)
+        return fn
+    return deco
+
+
+def _load_all():
+    global _LOADED
+    if _LOADED:
+        return
+    import jax_ar.models as pkg
+    for m in pkgutil.iter_modules(pkg.__path__):
+        if m.name != "registry" and not m.name.startswith("_"):
+            importlib.import_module(f"jax_ar.models.{m.name}")
+    _LOADED = True
+
+
+def names() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def entry(name: str) -> Entry:
+    _load_all()
+    if name not in _REGISTRY:
+        raise errors.ConfigError(f"unknown model {name!r}; registered models: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def build(name: str, **kwargs):
+    return entry(name).build(**kwargs)
+
+
+def build_tiny(name: str):
+    e = entry(name)
+    return e.build(**e.tiny)
