@@ -1,0 +1,1 @@
+"""Recurrent-network tools: cells, truncated BPTT, the gradient story and the binary-addition toy."""
