@@ -91,3 +91,82 @@ def show(mask) -> str:
     """Render a 2-D mask as a 0/1 grid string (for docs and debugging)."""
     a = np.asarray(mask).astype(int)
     return "\n".join(" ".join(str(v) for v in row) for row in a)
+
+
+def made_degree_mask(m_in, m_out, *, strict: bool):
+    """MADE connectivity from integer degrees, shape [in, out]; works on traced arrays.
+
+    ``strict=False`` (hidden layers): ``M[k, k'] = m_out[k'] >= m_in[k]``, the
+    rule of :func:`made_hidden_mask`; ``strict=True`` (output and direct
+    input-to-output layers): ``M[k, d] = m_out[d] > m_in[k]``, the rule of
+    :func:`made_output_mask`.  Used inside jit so that a mask pool is stored as
+    small degree vectors and its masks are rebuilt for a (traced) mask index.
+    """
+    m_in, m_out = jnp.asarray(m_in), jnp.asarray(m_out)
+    if strict:
+        return (m_in[:, None] < m_out[None, :]).astype(jnp.float32)
+    return (m_in[:, None] <= m_out[None, :]).astype(jnp.float32)
+
+
+def made_degrees(ordering, hidden_sizes, *, rng=None) -> list[np.ndarray]:
+    """Degree vectors ``[m_input, m_h1, ..., m_hL]`` of one MADE mask.
+
+    ``ordering[t]`` is the element generated at step t, so the input degree of
+    element ``d`` is its 1-based rank: ``m_input[ordering[t]] = t + 1``.
+    Hidden degrees of layer l lie in ``[min(m_{l-1}), D-1]``: drawn uniformly
+    with ``rng`` (connectivity-agnostic MADE) or, with ``rng=None``, spread
+    evenly over that range (deterministic).  For D = 3, ordering (0, 1, 2)
+    and one hidden layer of 4 units the degrees are ``[1 2 3]`` and ``[1 2 1 2]``.
+    """
+    ordering = np.asarray(ordering)
+    D = ordering.shape[0]
+    m_in = np.empty(D, np.int32)
+    m_in[ordering] = np.arange(1, D + 1, dtype=np.int32)
+    degrees = [m_in]
+    for h in hidden_sizes:
+        lo = int(min(degrees[-1].min(), max(D - 1, 1)))
+        hi = max(D - 1, lo)
+        if rng is None:
+            m = lo + np.arange(h) % (hi - lo + 1)
+        else:
+            m = rng.integers(lo, hi + 1, size=h)
+        degrees.append(m.astype(np.int32))
+    return degrees
+
+
+def gated_vertical_kernel_mask(k: int, first: bool) -> jnp.ndarray:
+    """Mask of a Gated PixelCNN vertical-stack kernel, shape [k//2 + 1, k].
+
+    The kernel is cropped to the rows above and including the output row
+    (padding k//2 rows on top only).  In the first layer the output row is
+    closed, so the stack sees only rows strictly above (this is the
+    "down-shift"); later layers read a stack that is already strictly above
+    and keep the output row open.  For k = 3, first and later::
+
+        first: 1 1 1     later: 1 1 1
+               0 0 0            1 1 1
+    """
+    if k % 2 == 0 or k < 1:
+        raise ValueError(f"Gated PixelCNN kernels must have odd sizes, got {k}")
+    m = np.ones((k // 2 + 1, k), np.float32)
+    if first:
+        m[-1, :] = 0.0
+    return jnp.asarray(m)
+
+
+def gated_horizontal_kernel_mask(k: int, first: bool) -> jnp.ndarray:
+    """Mask of a Gated PixelCNN horizontal-stack kernel, shape [1, k//2 + 1].
+
+    The kernel is cropped to the columns left of and including the output
+    pixel (padding k//2 columns on the left only).  The first layer closes the
+    output pixel itself (mask type A, the "right-shift"); later layers keep it
+    (type B).  For k = 5, first and later::
+
+        first: 1 1 0     later: 1 1 1
+    """
+    if k % 2 == 0 or k < 1:
+        raise ValueError(f"Gated PixelCNN kernels must have odd sizes, got {k}")
+    m = np.ones((1, k // 2 + 1), np.float32)
+    if first:
+        m[0, -1] = 0.0
+    return jnp.asarray(m)

@@ -33,11 +33,12 @@ class CharRNN(nn.Module):
     hidden: int = 128
     layers: int = 1
     embed: int = 32
+    recurrent_scale: float = 1.0   # singular values of the initial recurrent matrices
 
     def setup(self):
         check_cell_type(self.cell)
         self.embedding = nn.Embed(self.vocab_size + 1, self.embed, name="embed")  # last row: BOS
-        self.cells = [Cell(self.cell, self.hidden, name=f"cell_{i}") for i in range(self.layers)]
+        self.cells = [Cell(self.cell, self.hidden, self.recurrent_scale, name=f"cell_{i}") for i in range(self.layers)]
         self.readout = nn.Dense(self.vocab_size, name="readout")
 
     @property
@@ -121,14 +122,23 @@ def char_lm_param_count(cell: str, vocab_size: int, hidden: int, layers: int, em
     return n
 
 
+def hidden_for_params(cell: str, target: int, *, vocab_size: int, layers: int, embed: int) -> int:
+    """Largest hidden size whose :func:`char_lm_param_count` does not exceed ``target``."""
+    h = 1
+    while char_lm_param_count(cell, vocab_size, h + 1, layers, embed) <= target:
+        h += 1
+    return h
+
+
 def _builder(cell: str):
     def build(vocab_size: int = 65, seq_len: int = 256, hidden: int = 128, layers: int = 1,
-              embed: int = 32) -> CharRNNModel:
+              embed: int = 32, recurrent_scale: float = 1.0) -> CharRNNModel:
         for k, v in dict(vocab_size=vocab_size, seq_len=seq_len, hidden=hidden, layers=layers,
                          embed=embed).items():
             if not isinstance(v, (int, np.integer)) or v < 1:
                 raise errors.ConfigError(f"{k} must be a positive integer, got {v!r}")
-        module = CharRNN(vocab_size, cell, hidden, layers, embed)
+        errors.check_positive(recurrent_scale, "recurrent_scale")
+        module = CharRNN(vocab_size, cell, hidden, layers, embed, float(recurrent_scale))
         return CharRNNModel(module, seq_len, distributions.Categorical(vocab_size))
     build.__name__ = f"build_char_{cell}"
     build.__doc__ = f"Character LM with {cell.upper()} cells: Categorical(vocab_size) over seq_len tokens."

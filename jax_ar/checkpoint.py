@@ -1,0 +1,78 @@
+"""Orbax checkpoints of a run directory.
+
+Layout of a run directory::
+
+    run.json          what was run: topic, model name + kwargs, dataset, config, code version
+    ckpt/<step>/      latest training states (params, optimizer state, step, PRNG key)
+    best/<step>/      params with the best validation NLL so far
+    metrics.jsonl     one JSON object per logged step / evaluation
+
+Orbax writes each checkpoint to a temporary directory and renames it when
+complete, and deletes old ones only after a newer one is complete.  On
+restore, an unreadable newest checkpoint is skipped with a warning naming
+its step, and the newest readable one is used.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import orbax.checkpoint as ocp
+
+from jax_ar.errors import CheckpointError
+
+log = logging.getLogger(__name__)
+
+
+def _manager(path: Path, keep: int) -> ocp.CheckpointManager:
+    opts = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=False)
+    return ocp.CheckpointManager(path.resolve(), options=opts)
+
+
+class Checkpointer:
+    def __init__(self, workdir, keep: int = 2):
+        self.workdir = Path(workdir)
+        self.latest = _manager(self.workdir / "ckpt", keep)
+        self.best = _manager(self.workdir / "best", 1)
+
+    # ------------------------------------------------------------ saving
+    def save(self, step: int, state) -> None:
+        self.latest.save(int(step), args=ocp.args.StandardSave(state), force=True)
+        self.latest.wait_until_finished()
+
+    def save_best(self, step: int, params) -> None:
+        self.best.save(int(step), args=ocp.args.StandardSave({"params": params}), force=True)
+        self.best.wait_until_finished()
+
+    # ----------------------------------------------------------- restoring
+    def steps(self) -> list[int]:
+        self.latest.reload()
+        return sorted(self.latest.all_steps())
+
+    def restore_latest(self, template):
+        """(step, state) from the newest readable checkpoint, or None if there is none."""
+        for step in reversed(self.steps()):
+            try:
+                state = self.latest.restore(step, args=ocp.args.StandardRestore(template))
+                return step, state
+            except Exception as e:  # corrupted or truncated checkpoint
+                warnings.warn(f"checkpoint at step {step} in {self.workdir / 'ckpt'} is unreadable "
+                              f"({type(e).__name__}: {str(e)[:200]}); trying an older one", stacklevel=2)
+        return None
+
+    def restore_best(self, params_template):
+        self.best.reload()
+        step = self.best.latest_step()
+        if step is None:
+            raise CheckpointError(f"no best-validation checkpoint in {str(self.workdir / 'best')!r}")
+        try:
+            got = self.best.restore(step, args=ocp.args.StandardRestore({"params": params_template}))
+        except Exception as e:
+            raise CheckpointError(f"cannot restore params from {str(self.workdir / 'best')!r} "
+                                  f"step {step}: {type(e).__name__}: {str(e)[:300]}") from None
+        return step, got["params"]
+
+    def close(self):
+        self.latest.close()
+        self.best.close()

@@ -1,0 +1,249 @@
+"""Decoder-only Transformer language model (GPT) over a categorical vocabulary.
+
+    p(x) = prod_t p(x_t | x_<t),   logits_t = head(blocks(embed([BOS, x_0 .. x_{t-1}]) + pos))
+
+* Token embedding (vocabulary + one BOS id, so position 0 predicts x_0 with
+  no context), positions either learned or the sinusoidal encoding of
+  Bishop (2024, sec. 12.1.9, L = 10000) from :mod:`jax_ar.layers.positional`.
+* Blocks of masked multi-head self-attention (explicit ``masks.causal_mask``
+  applied with ``where`` to float32 scores) and a GELU MLP, with residual
+  connections and layer norm either after the residual add ("post": the
+  lecture's Add & Norm) or before each sub-layer ("pre", plus a final norm).
+* Optional weight tying (logits = h E^T over the vocabulary rows of the
+  embedding E), biases, dropout (active only when ``deterministic=False`` and
+  a ``dropout`` rng is given; every contract method is deterministic).
+* KV cache: an explicit pytree ``{"index": t, "layers": ({"k", "v"}, ...)}``
+  with ``k, v`` of shape [B, S, H, K] (S = seq_len), filled by ``prefill`` over
+  a prompt and updated one position per ``step`` with ``dynamic_update_slice``.
+  A step past the cache length returns NaN logits (never silent garbage);
+  :mod:`jax_ar.generation` refuses such requests up front with a clear error.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jax_ar import distributions, errors
+from jax_ar.contract import LinenARModel
+from jax_ar.layers.attention import CausalSelfAttention, check_heads
+from jax_ar.layers.positional import sinusoidal_encoding
+from jax_ar.models.registry import register
+
+
+class Block(nn.Module):
+    width: int
+    num_heads: int
+    num_layers: int
+    mlp_ratio: int = 4
+    norm: str = "pre"
+    use_bias: bool = False
+    dropout: float = 0.0
+
+    def setup(self):
+        out_std = 0.02 / np.sqrt(2 * self.num_layers)   # GPT-2 scaled residual init
+        self.ln1 = nn.LayerNorm(epsilon=1e-5, use_bias=self.use_bias, name="ln1")
+        self.ln2 = nn.LayerNorm(epsilon=1e-5, use_bias=self.use_bias, name="ln2")
+        self.attn = CausalSelfAttention(self.width, self.num_heads, self.use_bias, self.dropout,
+                                        out_init_std=out_std, name="attn")
+        init = nn.initializers.normal(0.02)
+        self.mlp_in = nn.Dense(self.mlp_ratio * self.width, use_bias=self.use_bias, kernel_init=init)
+        self.mlp_out = nn.Dense(self.width, use_bias=self.use_bias,
+                                kernel_init=nn.initializers.normal(out_std))
+        self.drop = nn.Dropout(self.dropout)
+
+    def _drop(self, h, deterministic):
+        return h if deterministic or self.dropout == 0.0 else self.drop(h, deterministic=False)
+
+    def _mlp(self, h, deterministic):
+        return self._drop(self.mlp_out(jax.nn.gelu(self.mlp_in(h), approximate=True)), deterministic)
+
+    def _residual(self, x, attn_fn, deterministic):
+        """The two sub-layers around ``attn_fn(normed_or_raw_x) -> (a, extra)``."""
+        if self.norm == "pre":
+            a, extra = attn_fn(self.ln1(x))
+            x = x + self._drop(a, deterministic)
+            return x + self._mlp(self.ln2(x), deterministic), extra
+        a, extra = attn_fn(x)                                  # post-norm: Add & Norm
+        x = self.ln1(x + self._drop(a, deterministic))
+        return self.ln2(x + self._mlp(x, deterministic)), extra
+
+    def __call__(self, x_BxTxW, deterministic: bool = True):
+        return self._residual(x_BxTxW, lambda h: self.attn(h, deterministic), deterministic)
+
+    def step(self, x_BxW, k, v, t):
+        def attn_fn(h):
+            a, k2, v2 = self.attn.step(h, k, v, t)
+            return a, (k2, v2)
+        return self._residual(x_BxW, attn_fn, True)
+
+
+class TransformerLM(nn.Module):
+    vocab_size: int
+    seq_len: int
+    num_layers: int = 4
+    num_heads: int = 4
+    width: int = 128
+    mlp_ratio: int = 4
+    norm: str = "pre"                 # "pre" | "post"
+    positions: str = "learned"        # "learned" | "sinusoidal"
+    tie_weights: bool = True
+    use_bias: bool = False
+    dropout: float = 0.0
+    cache_dtype: str = "float32"
+
+    def setup(self):
+        V, W = self.vocab_size, self.width
+        self.embed = nn.Embed(V + 1, W, embedding_init=nn.initializers.normal(0.02), name="embed")
+        if self.positions == "learned":
+            self.pos = self.param("pos", nn.initializers.normal(0.02), (self.seq_len, W))
+        self.blocks = [Block(W, self.num_heads, self.num_layers, self.mlp_ratio, self.norm,
+                             self.use_bias, self.dropout, name=f"block{i}") for i in range(self.num_layers)]
+        if self.norm == "pre":
+            self.ln_f = nn.LayerNorm(epsilon=1e-5, use_bias=self.use_bias, name="ln_f")
+        if not self.tie_weights:
+            self.head = nn.Dense(V, use_bias=self.use_bias, kernel_init=nn.initializers.normal(0.02))
+        self.emb_drop = nn.Dropout(self.dropout)
+
+    @property
+    def bos(self) -> int:
+        return self.vocab_size
+
+    def pos_table(self):
+        """Position vectors for positions 0 .. seq_len-1, shape [S, W]."""
+        if self.positions == "learned":
+            return self.pos
+        return sinusoidal_encoding(self.seq_len, self.width)   # Bishop's n = 1 .. S
+
+    def _logits(self, h):
+        if self.norm == "pre":
+            h = self.ln_f(h)
+        if self.tie_weights:
+            return h @ self.embed.embedding[: self.vocab_size].T
+        return self.head(h)
+
+    def forward_tokens(self, tokens_BxT, deterministic: bool = True):
+        """Parallel pass over input tokens at positions 0..T-1 (BOS already included).
+
+        Returns ``(logits_BxTxV, kv)`` where ``kv`` holds every layer's keys and values.
+        """
+        T = tokens_BxT.shape[1]
+        h = self.embed(tokens_BxT) + self.pos_table()[:T][None]
+        if not (deterministic or self.dropout == 0.0):
+            h = self.emb_drop(h, deterministic=False)
+        kv = []
+        for blk in self.blocks:
+            h, kv_l = blk(h, deterministic)
+            kv.append(kv_l)
+        return self._logits(h), kv
+
+    def __call__(self, x_BxD, cond_B=None, deterministic: bool = True):
+        B = x_BxD.shape[0]
+        bos_Bx1 = jnp.full((B, 1), self.bos, jnp.int32)
+        tokens_BxD = jnp.concatenate([bos_Bx1, x_BxD[:, :-1].astype(jnp.int32)], axis=1)
+        logits_BxDxV, _ = self.forward_tokens(tokens_BxD, deterministic)
+        return logits_BxDxV
+
+    # ------------------------------------------------------------ KV cache
+    def init_cache(self, batch_size, cond_B=None):
+        H = self.num_heads
+        shape = (batch_size, self.seq_len, H, self.width // H)
+        dt = jnp.dtype(self.cache_dtype)
+        return {"index": jnp.zeros((), jnp.int32),
+                "layers": tuple({"k": jnp.zeros(shape, dt), "v": jnp.zeros(shape, dt)}
+                                for _ in range(self.num_layers))}
+
+    def prefill(self, prompt_BxP):
+        """Consume BOS and ``prompt[:, :P-1]`` in one parallel pass (P >= 1).
+
+        Returns the cache at index P, ready for ``step(cache, prompt[:, P-1])``
+        (exactly the state ``P`` calls of ``step`` would leave).
+        """
+        B, P = prompt_BxP.shape
+        cache = self.init_cache(B)
+        bos_Bx1 = jnp.full((B, 1), self.bos, jnp.int32)
+        tokens_BxP = jnp.concatenate([bos_Bx1, prompt_BxP[:, :-1].astype(jnp.int32)], axis=1)
+        _, kv = self.forward_tokens(tokens_BxP)
+        dt = jnp.dtype(self.cache_dtype)
+        layers = tuple({"k": jax.lax.dynamic_update_slice(c["k"], k.astype(dt), (0, 0, 0, 0)),
+                        "v": jax.lax.dynamic_update_slice(c["v"], v.astype(dt), (0, 0, 0, 0))}
+                       for c, (k, v) in zip(cache["layers"], kv))
+        return {"index": jnp.asarray(P, jnp.int32), "layers": layers}
+
+    def step(self, cache, x_prev_B):
+        t = cache["index"]
+        token_B = jnp.where(t == 0, self.bos, x_prev_B.astype(jnp.int32))
+        pos_W = jax.lax.dynamic_index_in_dim(self.pos_table(), jnp.minimum(t, self.seq_len - 1),
+                                             axis=0, keepdims=False)
+        h = self.embed(token_B) + pos_W[None]
+        layers = []
+        for blk, c in zip(self.blocks, cache["layers"]):
+            h, (k, v) = blk.step(h, c["k"], c["v"], t)
+            layers.append({"k": k, "v": v})
+        logits_BxV = self._logits(h)
+        logits_BxV = jnp.where(t < self.seq_len, logits_BxV, jnp.nan)  # past the cache: NaN, not garbage
+        return logits_BxV, {"index": t + 1, "layers": tuple(layers)}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TransformerARModel(LinenARModel):
+    """The contract adapter plus ``prefill`` and a dropout-aware ``outputs_train``."""
+
+    @property
+    def vocab_size(self) -> int:
+        return self.dist.vocab_size
+
+    def prefill(self, params, prompt_BxP):
+        return self.module.apply({"params": params}, prompt_BxP, method="prefill")
+
+    def outputs_train(self, params, x, key=None):
+        """Teacher-forced logits; dropout is active only when ``key`` is given."""
+        if key is None:
+            return self.outputs(params, x)
+        return self.module.apply({"params": params}, x, None, False, rngs={"dropout": key})
+
+
+def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_heads: int = 4,
+          width: int = 128, mlp_ratio: int = 4, norm: str = "pre", positions: str = "learned",
+          tie_weights: bool = True, use_bias: bool = False, dropout: float = 0.0,
+          cache_dtype: str = "float32") -> TransformerARModel:
+    """A decoder-only Transformer LM; defaults are nanoGPT's CPU character configuration."""
+    check_heads(width, num_heads)
+    for name, v in (("vocab_size", vocab_size), ("seq_len", seq_len), ("num_layers", num_layers),
+                    ("mlp_ratio", mlp_ratio)):
+        if int(v) < 1:
+            raise errors.ConfigError(f"{name} must be >= 1, got {v}")
+    if norm not in ("pre", "post"):
+        raise errors.ConfigError(f"norm must be 'pre' or 'post', got {norm!r}")
+    if positions not in ("learned", "sinusoidal"):
+        raise errors.ConfigError(f"positions must be 'learned' or 'sinusoidal', got {positions!r}")
+    if not 0.0 <= dropout < 1.0:
+        raise errors.ConfigError(f"dropout must be in [0, 1), got {dropout}")
+    module = TransformerLM(vocab_size, seq_len, num_layers, num_heads, width, mlp_ratio, norm,
+                           positions, tie_weights, use_bias, dropout, cache_dtype)
+    return TransformerARModel(module, seq_len, distributions.Categorical(vocab_size))
+
+
+_TINY = dict(vocab_size=3, seq_len=4, num_layers=2, num_heads=2, width=8, mlp_ratio=2)
+
+
+@register("transformer_prenorm", tiny=dict(_TINY, norm="pre", positions="learned", tie_weights=True))
+def build_prenorm(**kw) -> TransformerARModel:
+    return build(**dict({"norm": "pre"}, **kw))
+
+
+@register("transformer_postnorm", tiny=dict(_TINY, norm="post", positions="sinusoidal",
+                                             tie_weights=False, use_bias=True))
+def build_postnorm(**kw) -> TransformerARModel:
+    return build(**dict({"norm": "post"}, **kw))
+
+
+@register("image_gpt", tiny=dict(seq_len=6, num_layers=1, num_heads=2, width=8, mlp_ratio=2))
+def build_image_gpt(seq_len: int = 784, num_layers: int = 4, num_heads: int = 4, width: int = 64,
+                    **kw) -> TransformerARModel:
+    """ImageGPT: the same Transformer over binary pixels in raster order (vocabulary 2)."""
+    return build(**dict(kw, vocab_size=2, seq_len=seq_len, num_layers=num_layers,
+                        num_heads=num_heads, width=width))

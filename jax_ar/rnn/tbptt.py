@@ -1,0 +1,213 @@
+"""Truncated back-propagation through time over a token stream, with carried state.
+
+The stream is cut into ``batch_size`` contiguous rows.  Each row is read in
+consecutive windows of ``window`` tokens; the recurrent state at the end of
+one window is the initial state of the next (so the model conditions on
+everything before), but gradients stop at the window boundary.  Row ``i``
+starts with the beginning-of-sequence token and a zero state, exactly like
+the model contract's ``log_prob``; every epoch starts at a new random offset
+so window boundaries move.
+
+Works with any model exposing ``forward(params, inputs_BxT, state) ->
+(logits_BxTxV, state)`` and ``initial_state(params, batch)`` (e.g.
+:class:`jax_ar.models.rnn.CharRNNModel`).  The optimizer comes from
+:func:`jax_ar.optim.make_optimizer`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import flax.serialization
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jax_ar import errors, metrics, optim
+
+
+@dataclasses.dataclass(frozen=True)
+class TBPTTConfig:
+    steps: int = 1000
+    batch_size: int = 32
+    window: int = 64
+    lr: float = 2e-3
+    optimizer: str = "adam"
+    schedule: str = "cosine"
+    warmup_steps: int = 50
+    min_lr_ratio: float = 0.1
+    b1: float = 0.9
+    b2: float = 0.99
+    weight_decay: float = 0.0
+    clip_norm: float = 1.0
+    eval_every: int = 500
+    eval_tokens: int = 0        # 0: the whole validation stream
+    seed: int = 0
+
+
+def check_stream(stream, vocab_size: int, name: str = "stream") -> np.ndarray:
+    """A 1-D integer token stream with ids in [0, vocab_size); clear error otherwise."""
+    a = np.asarray(stream)
+    if a.ndim != 1:
+        raise errors.ShapeError(f"{name} must be a 1-D array of token ids, got shape {a.shape}")
+    if a.shape[0] < 2:
+        raise errors.ShapeError(f"{name} has {a.shape[0]} tokens; need at least 2")
+    errors.check_sequences(a[None, :], seq_len=a.shape[0], kind="categorical",
+                           vocab_size=vocab_size, name=name)
+    return a.astype(np.int32)
+
+
+def stream_rows(stream: np.ndarray, batch_size: int, bos: int, offset: int = 0):
+    """Cut ``stream[offset:]`` into ``batch_size`` rows: ``(inputs_BxL, targets_BxL)``.
+
+    ``targets`` are the tokens; ``inputs`` are the same rows shifted right by
+    one with ``bos`` in front (so input t is token t-1 of the row).
+    """
+    s = stream[offset:]
+    L = s.shape[0] // batch_size
+    if L < 1:
+        raise errors.ConfigError(f"stream of {s.shape[0]} tokens is too short for {batch_size} rows")
+    targets = s[:batch_size * L].reshape(batch_size, L)
+    inputs = np.concatenate([np.full((batch_size, 1), bos, np.int32), targets[:, :-1]], axis=1)
+    return inputs, targets
+
+
+def _window_nll(model, params, state, inp_BxW, tgt_BxW):
+    logits, state = model.forward(params, inp_BxW, state)
+    nll_BxW = -model.dist.log_prob(logits, tgt_BxW)
+    return nll_BxW.mean(), state
+
+
+def make_train_step(model, tx):
+    @jax.jit
+    def train_step(params, opt_state, state, inp_BxW, tgt_BxW):
+        (loss, state), grads = jax.value_and_grad(
+            lambda p: _window_nll(model, p, state, inp_BxW, tgt_BxW), has_aux=True)(params)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        gnorm = optax.global_norm(grads)
+        return optax.apply_updates(params, updates), opt_state, state, loss, gnorm
+    return train_step
+
+
+def stream_nll(model, params, stream, *, batch_size: int = 8, window: int = 256,
+               max_tokens: int = 0) -> dict:
+    """Negative log-likelihood of a token stream with the state carried throughout.
+
+    The stream (first ``max_tokens`` if > 0) is cut into ``batch_size`` rows,
+    each read from BOS and a zero state; returns nats and bits per token.
+    """
+    stream = check_stream(stream, model.dist.vocab_size)
+    if max_tokens:
+        stream = stream[:max_tokens]
+    inputs, targets = stream_rows(stream, batch_size, model.module.vocab_size)
+    L = inputs.shape[1]
+    step = _eval_step(model)
+    state = model.initial_state(params, batch_size)
+    total, count = 0.0, 0
+    for a in range(0, L, window):
+        inp, tgt = inputs[:, a:a + window], targets[:, a:a + window]
+        s, state = step(params, state, jnp.asarray(inp), jnp.asarray(tgt))
+        total += float(s)
+        count += tgt.size
+    nats = total / count
+    return {"nats_per_token": nats, "bits_per_token": metrics.nats_to_bits(nats), "tokens": count}
+
+
+def _eval_step(model):
+    @jax.jit
+    def step(params, state, inp, tgt):
+        logits, state = model.forward(params, inp, state)
+        return -model.dist.log_prob(logits, tgt).sum(), state
+    return step
+
+
+def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=None,
+          params=None, log: Optional[Callable[[str], None]] = print):
+    """Train with truncated BPTT; returns ``(best_params, history)``.
+
+    Validation bits/token (``stream_nll``) every ``eval_every`` steps and at the
+    end; the best parameters are kept (and saved to ``workdir/params.msgpack``).
+    A non-finite loss stops training and is recorded as ``"diverged"``.
+    """
+    V = model.dist.vocab_size
+    train_stream = check_stream(train_stream, V, "train_stream")
+    if valid_stream is not None:
+        valid_stream = check_stream(valid_stream, V, "valid_stream")
+    for k in ("steps", "batch_size", "window"):
+        errors.check_positive(getattr(cfg, k), k)
+    tx, sched = optim.make_optimizer(cfg)
+    key = jax.random.PRNGKey(cfg.seed)
+    params = model.init(key) if params is None else params
+    opt_state = tx.init(params)
+    train_step = make_train_step(model, tx)
+    rng = np.random.default_rng(cfg.seed)
+    workdir = Path(workdir) if workdir else None
+    if workdir:
+        workdir.mkdir(parents=True, exist_ok=True)
+    history = {"train": [], "valid": [], "diverged": False}
+    best, best_params = math.inf, params
+    inputs = targets = None
+    w = cfg.window
+    pos, epoch, t0 = 0, 0, time.time()
+    run_loss, run_n = 0.0, 0
+
+    def evaluate(step):
+        nonlocal best, best_params
+        if valid_stream is None:
+            return
+        r = stream_nll(model, params, valid_stream, max_tokens=cfg.eval_tokens)
+        r.update(step=step, seconds=round(time.time() - t0, 1))
+        history["valid"].append(r)
+        if r["bits_per_token"] < best:
+            best, best_params = r["bits_per_token"], params
+        if log:
+            log(f"step {step}: valid {r['bits_per_token']:.4f} bits/token ({r['seconds']} s)")
+
+    for step in range(1, cfg.steps + 1):
+        if inputs is None or pos + w > inputs.shape[1]:
+            offset = int(rng.integers(0, w)) if epoch else 0
+            inputs, targets = stream_rows(train_stream, cfg.batch_size, model.module.vocab_size, offset)
+            state, pos, epoch = model.initial_state(params, cfg.batch_size), 0, epoch + 1
+            if inputs.shape[1] < w:
+                raise errors.ConfigError(f"window {w} is longer than each of the {cfg.batch_size} rows "
+                                         f"({inputs.shape[1]} tokens) of the training stream")
+        params, opt_state, state, loss, gnorm = train_step(
+            params, opt_state, state, jnp.asarray(inputs[:, pos:pos + w]), jnp.asarray(targets[:, pos:pos + w]))
+        pos += w
+        loss = float(loss)
+        if not math.isfinite(loss):
+            history["diverged"] = True
+            history["train"].append({"step": step, "loss": loss, "grad_norm": float(gnorm)})
+            if log:
+                log(f"step {step}: non-finite loss {loss}; stopping")
+            break
+        run_loss, run_n = run_loss + loss, run_n + 1
+        if step % max(1, min(cfg.eval_every, 100)) == 0 or step == cfg.steps:
+            history["train"].append({"step": step, "loss": run_loss / run_n, "grad_norm": float(gnorm),
+                                     "lr": float(sched(step)), "seconds": round(time.time() - t0, 1)})
+            run_loss, run_n = 0.0, 0
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            evaluate(step)
+    if valid_stream is None:
+        best_params = params
+    if workdir:
+        (workdir / "params.msgpack").write_bytes(flax.serialization.to_bytes(best_params))
+        (workdir / "history.json").write_text(json.dumps(history, indent=1))
+    return best_params, history
+
+
+def load_params(model, path):
+    """Restore parameters saved by :func:`train` into the structure of ``model.init``."""
+    p = Path(path)
+    if not p.is_file():
+        raise errors.CheckpointError(f"no saved parameters at {p}")
+    template = model.init(jax.random.PRNGKey(0))
+    try:
+        return flax.serialization.from_bytes(template, p.read_bytes())
+    except Exception as e:  # wrong model shape or corrupt file
+        raise errors.CheckpointError(f"cannot restore parameters from {p}: {e}") from None
