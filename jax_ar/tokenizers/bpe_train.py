@@ -3,8 +3,8 @@
 Input: the unique pre-tokens ("words") as lists of base-token ids, with their
 corpus counts.  Pair frequencies are counted once over the unique words
 (weighted by count).  After each merge only the words that contain the merged
-pair are rewritten, and only their pair counts change: the old word's pairs are
-subtracted, the new word's pairs added.  No full recount happens.
+pair are rewritten, and only the pairs next to each merged occurrence change
+((left, a) becomes (left, ab), (b, right) becomes (ab, right)).  No full recount happens.
 
 Data structures
 * ``pair_counts``: pair -> weighted count (exact at all times).
@@ -72,29 +72,38 @@ def learn_merges(words: Sequence[Sequence[int]], counts: Sequence[int], num_merg
         for wid in where.pop(pair, ()):
             w = words[wid]
             n = len(w)
-            # rewrite the word, merging left to right without overlap
-            out = []
+            c = counts[wid]
+            # rewrite the word left to right without overlap; update only the
+            # pairs next to each merged occurrence (as Hugging Face does):
+            # (left, a) -> (left, new) and (b, right) -> (new, right).
+            out: list[int] = []
             i = 0
             hit = False
             while i < n:
-                if i + 1 < n and w[i] == a and w[i + 1] == b:
+                if w[i] == a and i + 1 < n and w[i + 1] == b:
+                    hit = True
+                    if out:
+                        left = out[-1]
+                        p = (left, a)
+                        pair_counts[p] -= c
+                        p = (left, new)
+                        pair_counts[p] += c
+                        where[p].add(wid)
+                        touched.add(p)
                     out.append(new)
                     i += 2
-                    hit = True
+                    if i < n:
+                        right = w[i]
+                        pair_counts[(b, right)] -= c
+                        p = (new, right)
+                        pair_counts[p] += c
+                        where[p].add(wid)
+                        touched.add(p)
                 else:
                     out.append(w[i])
                     i += 1
-            if not hit:  # stale membership: the pair left this word earlier
-                continue
-            c = counts[wid]
-            for p in zip(w, w[1:]):
-                pair_counts[p] -= c
-            for p in zip(out, out[1:]):
-                pair_counts[p] += c
-                if p[0] == new or p[1] == new:
-                    where[p].add(wid)
-                    touched.add(p)
-            words[wid] = out
+            if hit:
+                words[wid] = out
         pair_counts.pop(pair, None)
         for p in touched:
             c = pair_counts[p]

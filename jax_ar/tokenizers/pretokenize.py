@@ -2,17 +2,21 @@
 
 BPE never merges across pre-token boundaries, so the pattern decides what a
 token can span.  The GPT-2 pattern needs Unicode classes (``\\p{L}``, ``\\p{N}``)
-that only the third-party ``regex`` module understands.  When ``regex`` is not
-installed we fall back to an equivalent pattern for Python's ``re``:
+that only the third-party ``regex`` module understands.  ``GPT2_PATTERN_RE`` is
+an equivalent pattern for Python's built-in ``re``:
 
-* ``\\p{L}``  ->  ``[^\\W\\d_]``  (word characters that are neither decimal digits nor ``_``)
-* ``\\p{N}``  ->  ``\\d``         (decimal digits)
-* other      ->  ``[^\\s\\w]|_``
+* letters  ``\\p{L}`` -> ``[^\\W\\d_²³¹¼½¾]``
+* numbers  ``\\p{N}`` -> ``[\\d²³¹¼½¾]``
+* spaces   ``\\s``    -> ``[^\\S\\x1c-\\x1f]`` (``re`` counts U+001C..U+001F as space, ``regex`` does not)
+* other    everything else
 
-The two agree on ASCII text (so on Tiny Shakespeare exactly, see the tests);
-on exotic scripts they may split differently (e.g. ``re`` counts superscript
-digits and letter-like numerals as letters).  Both patterns cover every
-character of every string, so encode/decode round-trips either way.
+The two patterns classify every character below U+0100 identically (checked
+exhaustively in the tests), so they split any Latin-1 text -- Tiny Shakespeare
+included -- the same way.  ``re`` is several times faster there, so
+:class:`Pretokenizer` uses it for Latin-1 text and ``regex`` (when installed)
+for anything else.  Without ``regex``, ``re`` is used throughout; it then may
+split exotic scripts differently from GPT-2 (e.g. letter-like numerals), but
+both patterns cover every character, so encode/decode round-trips either way.
 """
 from __future__ import annotations
 
@@ -24,24 +28,40 @@ try:  # optional, faster and exact Unicode classes
 except ImportError:  # pragma: no cover - depends on the environment
     _regex = None
 
-GPT2_PATTERN = (r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
-GPT2_PATTERN_RE = (r"""'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+_RE_L = r"[^\W\d_\xb2\xb3\xb9\xbc-\xbe]"
+_RE_N = r"[\d\xb2\xb3\xb9\xbc-\xbe]"
+_RE_S = r"[^\S\x1c-\x1f]"
+_RE_O = r"(?:[^\s\w]|[_\x1c-\x1f])"
+GPT2_PATTERN_RE = (r"'s|'t|'re|'ve|'m|'ll|'d"
+                   rf"| ?{_RE_L}+| ?{_RE_N}+| ?{_RE_O}+|{_RE_S}+(?![\S\x1c-\x1f])|{_RE_S}+")
 
 HAVE_REGEX = _regex is not None
 
 
-@functools.lru_cache(maxsize=32)
-def compile_pattern(pattern: str):
-    """Compile a pre-tokenisation pattern with ``regex`` if present, else ``re``.
+class Pretokenizer:
+    """Splitter for one pattern; picks the fastest exact engine for each text."""
 
-    The GPT-2 pattern is swapped for its ``re`` equivalent when ``regex`` is
-    missing; any other pattern is handed to whichever engine is available.
-    """
-    if _regex is not None:
-        return _regex.compile(pattern)
-    if pattern == GPT2_PATTERN:
-        pattern = GPT2_PATTERN_RE
-    return _re.compile(pattern)
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        if pattern == GPT2_PATTERN:
+            self._latin1 = _re.compile(GPT2_PATTERN_RE)
+            self._other = _regex.compile(pattern) if _regex is not None else self._latin1
+        else:
+            self._other = (_regex or _re).compile(pattern)
+            self._latin1 = self._other
+
+    def findall(self, text: str) -> list[str]:
+        if self._latin1 is not self._other and (text.isascii() or max(text) <= "\xff"):
+            return self._latin1.findall(text)
+        return self._other.findall(text)
+
+
+@functools.lru_cache(maxsize=32)
+def compile_pattern(pattern: str) -> Pretokenizer:
+    """A (cached) :class:`Pretokenizer` for ``pattern``."""
+    return Pretokenizer(pattern)
 
 
 def engine_name() -> str:
