@@ -150,9 +150,10 @@ class BPETokenizer:
         base = len(key)
         num_merges = int(vocab_size) - base - len(special_tokens)
         if num_merges < 0:
+            what = "256 bytes" if mode == "byte" else f"{base} characters"
             raise ConfigError(f"BPE vocab_size={vocab_size} is below the base alphabet: it must be at "
-                              f"least {base} ({'256 bytes' if mode == 'byte' else f'{base} characters'})"
-                              f" + {len(special_tokens)} special token(s) = {base + len(special_tokens)}")
+                              f"least {base + len(special_tokens)} = {what} + "
+                              f"{len(special_tokens)} special token(s)")
         merges = learn_merges(words, [c for _, c in items], num_merges, key, min_count=min_count)
         return cls(merges, mode=mode, alphabet=alphabet, pattern=pattern, special_tokens=special_tokens)
 
