@@ -49,12 +49,12 @@ def fit_gd(x, p: int, *, steps: int = 100, optimizer: optax.GradientTransformati
     m, s = float(a.mean()), float(a.std())
     if s == 0.0:
         raise errors.ValueRangeError("series is constant; AR(p) has no unique fit (zero variance)")
-    opt = optimizer if optimizer is not None else optax.lbfgs()
-    opt = optax.with_extra_args_support(opt)
+    linesearch = optimizer is None
+    opt = optax.with_extra_args_support(optax.lbfgs() if linesearch else optimizer)
     with jax.enable_x64(True):
         X, y = _lags(jnp.asarray((a - m) / s), p)
         theta0 = {"c": jnp.zeros(()), "phi": jnp.zeros((p,)), "log_sigma": jnp.zeros(())}
-        theta, hist = _run(theta0, X, y, opt, steps)
+        theta, hist = _run(theta0, X, y, opt, steps, linesearch)
         phi = np.asarray(theta["phi"])
         c = float(theta["c"]) * s + m * (1.0 - phi.sum())
         sigma2 = float(np.exp(2 * float(theta["log_sigma"]))) * s * s
@@ -63,9 +63,12 @@ def fit_gd(x, p: int, *, steps: int = 100, optimizer: optax.GradientTransformati
         return ARFit(np.asarray(c), phi, np.asarray(sigma2), np.asarray(float(n)), np.asarray(llf)), np.asarray(hist)
 
 
-def _run(theta0, X, y, opt, steps):
+def _run(theta0, X, y, opt, steps, linesearch):
     loss = lambda th: nll(th, X, y)
-    value_and_grad = optax.value_and_grad_from_state(loss)
+    if linesearch:  # L-BFGS keeps the value and gradient of the accepted step in its state
+        value_and_grad = optax.value_and_grad_from_state(loss)
+    else:
+        value_and_grad = lambda th, state: jax.value_and_grad(loss)(th)
 
     @jax.jit
     def go(theta):
