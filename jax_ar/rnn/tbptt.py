@@ -11,7 +11,10 @@ so window boundaries move.
 Works with any model exposing ``forward(params, inputs_BxT, state) ->
 (logits_BxTxV, state)`` and ``initial_state(params, batch)`` (e.g.
 :class:`jax_ar.models.rnn.CharRNNModel`).  The optimizer comes from
-:func:`jax_ar.optim.make_optimizer`.
+:func:`jax_ar.optim.make_optimizer`; with a ``workdir`` the best parameters
+are saved by :class:`jax_ar.checkpoint.Checkpointer` (``best/<step>``) and
+every logged record goes to ``metrics.jsonl``.  (No mid-run resume: the
+carried state would have to be checkpointed too.)
 """
 from __future__ import annotations
 
@@ -22,13 +25,12 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-import flax.serialization
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jax_ar import errors, metrics, optim
+from jax_ar import checkpoint, errors, metrics, optim
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,7 +133,7 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
     """Train with truncated BPTT; returns ``(best_params, history)``.
 
     Validation bits/token (``stream_nll``) every ``eval_every`` steps and at the
-    end; the best parameters are kept (and saved to ``workdir/params.msgpack``).
+    end; the best parameters are kept (and saved under ``workdir/best``).
     A non-finite loss stops training and is recorded as ``"diverged"``.
     """
     V = model.dist.vocab_size
@@ -146,10 +148,15 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
     opt_state = tx.init(params)
     train_step = make_train_step(model, tx)
     rng = np.random.default_rng(cfg.seed)
-    workdir = Path(workdir) if workdir else None
-    if workdir:
-        workdir.mkdir(parents=True, exist_ok=True)
+    ckpt = checkpoint.Checkpointer(workdir) if workdir else None
+    metrics_file = open(Path(workdir) / "metrics.jsonl", "a") if workdir else None
     history = {"train": [], "valid": [], "diverged": False}
+
+    def record(kind, rec):
+        history[kind].append(rec)
+        if metrics_file:
+            metrics_file.write(json.dumps({"kind": kind, **rec}) + "\n")
+            metrics_file.flush()
     best, best_params = math.inf, params
     inputs = targets = None
     w = cfg.window
@@ -162,9 +169,11 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
             return
         r = stream_nll(model, params, valid_stream, max_tokens=cfg.eval_tokens)
         r.update(step=step, seconds=round(time.time() - t0, 1))
-        history["valid"].append(r)
+        record("valid", r)
         if r["bits_per_token"] < best:
             best, best_params = r["bits_per_token"], params
+            if ckpt:
+                ckpt.save_best(step, params)
         if log:
             log(f"step {step}: valid {r['bits_per_token']:.4f} bits/token ({r['seconds']} s)")
 
@@ -182,32 +191,33 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
         loss = float(loss)
         if not math.isfinite(loss):
             history["diverged"] = True
-            history["train"].append({"step": step, "loss": loss, "grad_norm": float(gnorm)})
+            record("train", {"step": step, "loss": loss, "grad_norm": float(gnorm)})
             if log:
                 log(f"step {step}: non-finite loss {loss}; stopping")
             break
         run_loss, run_n = run_loss + loss, run_n + 1
         if step % max(1, min(cfg.eval_every, 100)) == 0 or step == cfg.steps:
-            history["train"].append({"step": step, "loss": run_loss / run_n, "grad_norm": float(gnorm),
-                                     "lr": float(sched(step)), "seconds": round(time.time() - t0, 1)})
+            record("train", {"step": step, "loss": run_loss / run_n, "grad_norm": float(gnorm),
+                             "lr": float(sched(step)), "seconds": round(time.time() - t0, 1)})
             run_loss, run_n = 0.0, 0
         if step % cfg.eval_every == 0 or step == cfg.steps:
             evaluate(step)
     if valid_stream is None:
         best_params = params
-    if workdir:
-        (workdir / "params.msgpack").write_bytes(flax.serialization.to_bytes(best_params))
-        (workdir / "history.json").write_text(json.dumps(history, indent=1))
+        if ckpt:
+            ckpt.save_best(step, params)
+    if ckpt:
+        ckpt.close()
+    if metrics_file:
+        metrics_file.close()
     return best_params, history
 
 
-def load_params(model, path):
-    """Restore parameters saved by :func:`train` into the structure of ``model.init``."""
-    p = Path(path)
-    if not p.is_file():
-        raise errors.CheckpointError(f"no saved parameters at {p}")
+def load_params(model, workdir):
+    """Restore the best parameters saved by :func:`train` in ``workdir``."""
     template = model.init(jax.random.PRNGKey(0))
+    ck = checkpoint.Checkpointer(workdir)
     try:
-        return flax.serialization.from_bytes(template, p.read_bytes())
-    except Exception as e:  # wrong model shape or corrupt file
-        raise errors.CheckpointError(f"cannot restore parameters from {p}: {e}") from None
+        return ck.restore_best(template)[1]
+    finally:
+        ck.close()
