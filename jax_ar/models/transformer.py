@@ -12,7 +12,7 @@
 * Optional weight tying (logits = h E^T over the vocabulary rows of the
   embedding E), biases, dropout (active only when ``deterministic=False`` and
   a ``dropout`` rng is given; every contract method is deterministic).
-* KV cache: an explicit pytree ``{"index": t, "layers": ({"k", "v"}, ...)}``
+* KV cache: an explicit pytree ``{"write_index": t, "layers": ({"k", "v"}, ...)}``
   with ``k, v`` of shape [B, S, H, K] (S = seq_len), filled by ``prefill`` over
   a prompt and updated one position per ``step`` with ``dynamic_update_slice``.
   A step past the cache length returns NaN logits (never silent garbage);
@@ -152,7 +152,7 @@ class TransformerLM(nn.Module):
         H = self.num_heads
         shape = (batch_size, self.seq_len, H, self.width // H)
         dt = jnp.dtype(self.cache_dtype)
-        return {"index": jnp.zeros((), jnp.int32),
+        return {"write_index": jnp.zeros((), jnp.int32),
                 "layers": tuple({"k": jnp.zeros(shape, dt), "v": jnp.zeros(shape, dt)}
                                 for _ in range(self.num_layers))}
 
@@ -171,10 +171,10 @@ class TransformerLM(nn.Module):
         layers = tuple({"k": jax.lax.dynamic_update_slice(c["k"], k.astype(dt), (0, 0, 0, 0)),
                         "v": jax.lax.dynamic_update_slice(c["v"], v.astype(dt), (0, 0, 0, 0))}
                        for c, (k, v) in zip(cache["layers"], kv))
-        return {"index": jnp.asarray(P, jnp.int32), "layers": layers}
+        return {"write_index": jnp.asarray(P, jnp.int32), "layers": layers}
 
     def step(self, cache, x_prev_B):
-        t = cache["index"]
+        t = cache["write_index"]
         token_B = jnp.where(t == 0, self.bos, x_prev_B.astype(jnp.int32))
         pos_W = jax.lax.dynamic_index_in_dim(self.pos_table(), jnp.minimum(t, self.seq_len - 1),
                                              axis=0, keepdims=False)
@@ -185,16 +185,24 @@ class TransformerLM(nn.Module):
             layers.append({"k": k, "v": v})
         logits_BxV = self._logits(h)
         logits_BxV = jnp.where(t < self.seq_len, logits_BxV, jnp.nan)  # past the cache: NaN, not garbage
-        return logits_BxV, {"index": t + 1, "layers": tuple(layers)}
+        return logits_BxV, {"write_index": t + 1, "layers": tuple(layers)}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class TransformerARModel(LinenARModel):
     """The contract adapter plus ``prefill`` and a dropout-aware ``outputs_train``."""
 
+    def __post_init__(self):
+        # one compiled parallel pass per input shape (also inside other jits: inlined)
+        apply = jax.jit(lambda params, x: self.module.apply({"params": params}, x, None))
+        object.__setattr__(self, "_outputs_jit", apply)
+
     @property
     def vocab_size(self) -> int:
         return self.dist.vocab_size
+
+    def outputs(self, params, x, cond=None):
+        return self._outputs_jit(params, x)
 
     def prefill(self, params, prompt_BxP):
         return self.module.apply({"params": params}, prompt_BxP, method="prefill")
