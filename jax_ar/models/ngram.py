@@ -55,12 +55,16 @@ def _find(level, prefix, w, iters: int):
     lo = lo0 + 0 * w
     hi = hi0 + 0 * w
     end = hi
-    for _ in range(iters):
+    sym = level["sym"]
+
+    def body(_, lh):
+        lo, hi = lh
         mid = (lo + hi) // 2
         active = lo < hi
-        go_right = active & (level["sym"][mid] < w)
-        hi = jnp.where(active & ~go_right, mid, hi)
-        lo = jnp.where(go_right, mid + 1, lo)
+        go_right = active & (sym[mid] < w)
+        return jnp.where(go_right, mid + 1, lo), jnp.where(active & ~go_right, mid, hi)
+
+    lo, hi = jax.lax.fori_loop(0, iters, body, (lo, hi))
     found = ok & (lo < end) & (level["sym"][lo] == w)
     return jnp.where(found, lo, -1)
 
