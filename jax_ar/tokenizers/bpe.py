@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -93,8 +93,10 @@ class BPETokenizer:
         for s in self.special_tokens:
             pieces.append(s.encode("utf-8") if mode == "byte" else s)
         self._pieces = pieces
-        self._ranks = {p: i for i, p in enumerate(self.merges)}
-        self._char_ids = {c: i for i, c in enumerate(base)} if mode == "char" else None
+        # merges as 2-char strings chr(left) + chr(right), see _merge
+        self._merge_strs = [chr(a) + chr(b) for a, b in self.merges]
+        self._ranks = {p: i for i, p in enumerate(self._merge_strs)}
+        self._char_ids = {c: chr(i) for i, c in enumerate(base)} if mode == "char" else None
         self._pat = compile_pattern(pattern)
         self._special_re = (re.compile("(" + "|".join(re.escape(s) for s in sorted(
             self.special_tokens, key=len, reverse=True)) + ")") if self.special_tokens else None)
@@ -181,47 +183,37 @@ class BPETokenizer:
         return [(self.token_str(a), self.token_str(b)) for a, b in self.merges]
 
     # ------------------------------------------------------------------ encoding
-    def _merge_ids(self, ids: list[int]) -> list[int]:
-        ranks, merges, base = self._ranks, self.merges, self.num_base
-        while len(ids) > 1:
-            r = min(map(ranks.get, zip(ids, ids[1:]), repeat(_INF)))
+    def _merge(self, s: str) -> list[int]:
+        """BPE of one pre-token held as a str of chr(base id): merge the lowest-rank
+        pair everywhere (str.replace is left to right, non-overlapping) until none is left."""
+        rget, pairs, base = self._ranks.get, self._merge_strs, self.num_base
+        while len(s) > 1:
+            r = min(map(rget, map(str.__add__, s, s[1:]), repeat(_INF)))
             if r == _INF:
                 break
-            a, b = merges[r]
-            new = base + r
-            out = []
-            i, n = 0, len(ids)
-            while i < n:
-                if i + 1 < n and ids[i] == a and ids[i + 1] == b:
-                    out.append(new)
-                    i += 2
-                else:
-                    out.append(ids[i])
-                    i += 1
-            ids = out
-        return ids
+            s = s.replace(pairs[r], chr(base + r))
+        return list(map(ord, s))
 
-    def _char_base_ids(self, tok: str) -> list[int]:
+    def _char_base_str(self, tok: str) -> str:
         try:
-            return [self._char_ids[c] for c in tok]
+            return "".join([self._char_ids[c] for c in tok])
         except KeyError as e:
             raise ValueRangeError(f"character {e.args[0]!r} is not in this char-mode BPE alphabet "
                                   f"({self.num_base} characters); use mode='byte' for open text") from None
 
     def _encode_ordinary(self, text: str, errors: str, cache: dict) -> list[int]:
-        out: list[int] = []
-        ext = out.extend
-        get = cache.get
-        char_mode = self.mode == "char"
-        for tok in self._pat.findall(text):
-            ids = get(tok)
-            if ids is None:
-                base = self._char_base_ids(tok) if char_mode else list(tok.encode("utf-8", errors))
-                ids = self._merge_ids(base)
-                if len(cache) < _CACHE_MAX:
-                    cache[tok] = ids
-            ext(ids)
-        return out
+        toks = self._pat.findall(text)
+        got = list(map(cache.get, toks))
+        if None in got:  # BPE each new distinct pre-token once, then look everything up again
+            char_mode = self.mode == "char"
+            for tok in {t for t, g in zip(toks, got) if g is None}:
+                base = (self._char_base_str(tok) if char_mode
+                        else tok.encode("utf-8", errors).decode("latin-1"))
+                cache[tok] = self._merge(base)
+            got = list(map(cache.get, toks))
+            if len(cache) > _CACHE_MAX:
+                cache.clear()
+        return list(chain.from_iterable(got))
 
     def _encode(self, text: str, errors: str, cache: dict, allow_special: bool) -> list[int]:
         if not (allow_special and self._special_re is not None):

@@ -34,79 +34,78 @@ def learn_merges(words: Sequence[Sequence[int]], counts: Sequence[int], num_merg
     counts: count of each word.  order_key: tie-break key of each base id.
     Stops early when no pair occurs at least ``min_count`` times.
     Returns the list of merged pairs ``(left_id, right_id)`` in merge order.
+
+    Implementation note: a word is held as a ``str`` whose characters are
+    ``chr(token_id)`` and a pair as a 2-character ``str``, so rewriting a word
+    is one C-level ``str.replace`` (left to right, non-overlapping -- the BPE
+    rule) and membership tests are ``in``.
     """
-    words = [list(w) for w in words]
-    counts = list(counts)
     key = list(order_key)
     next_id = len(key)
+    words_s = ["".join(map(chr, w)) for w in words]
+    counts = list(counts)
 
-    pair_counts: dict[tuple[int, int], int] = defaultdict(int)
-    where: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for wid, w in enumerate(words):
+    pair_counts: dict[str, int] = defaultdict(int)
+    where: dict[str, set[int]] = defaultdict(set)
+    for wid, w in enumerate(words_s):
         c = counts[wid]
-        for p in zip(w, w[1:]):
+        for p in map(str.__add__, w, w[1:]):
             pair_counts[p] += c
             where[p].add(wid)
 
-    heap = [(-c, key[a], key[b], a, b) for (a, b), c in pair_counts.items()]
+    heap = [(-c, key[ord(p[0])], key[ord(p[1])], p) for p, c in pair_counts.items()]
     heapq.heapify(heap)
 
     merges: list[tuple[int, int]] = []
     while len(merges) < num_merges and heap:
-        negc, _, _, a, b = heapq.heappop(heap)
-        pair = (a, b)
+        negc, ka, kb, pair = heapq.heappop(heap)
         cur = pair_counts.get(pair, 0)
         if cur < min_count or cur <= 0:
             if cur == -negc:  # the true maximum is below the threshold: done
                 break
             continue
         if cur != -negc:  # stale entry: re-queue with the current count
-            heapq.heappush(heap, (-cur, key[a], key[b], a, b))
+            heapq.heappush(heap, (-cur, ka, kb, pair))
             continue
 
-        new = next_id
+        a, b = pair[0], pair[1]
+        x = chr(next_id)
         next_id += 1
-        merges.append(pair)
+        merges.append((ord(a), ord(b)))
         key.append(len(key))
-        touched: set[tuple[int, int]] = set()
+        touched: set[str] = set()
         for wid in where.pop(pair, ()):
-            w = words[wid]
-            n = len(w)
+            w = words_s[wid]
+            if pair not in w:  # stale membership: the pair left this word earlier
+                continue
+            nw = w.replace(pair, x)
+            words_s[wid] = nw
             c = counts[wid]
-            # rewrite the word left to right without overlap; update only the
-            # pairs next to each merged occurrence (as Hugging Face does):
-            # (left, a) -> (left, new) and (b, right) -> (new, right).
-            out: list[int] = []
-            i = 0
-            hit = False
-            while i < n:
-                if w[i] == a and i + 1 < n and w[i + 1] == b:
-                    hit = True
-                    if out:
-                        left = out[-1]
-                        p = (left, a)
-                        pair_counts[p] -= c
-                        p = (left, new)
+            last = len(nw) - 1
+            # Update only the pairs next to each new token x (as Hugging Face does):
+            # (left, a) -> (left, x) and (b, right) -> (x, right).  Where x follows x,
+            # the original left neighbour was b: (b, a) -> (x, x).
+            j = nw.find(x)
+            while j >= 0:
+                if j > 0:
+                    left = nw[j - 1]
+                    pair_counts[(b if left == x else left) + a] -= c
+                    p = left + x
+                    pair_counts[p] += c
+                    where[p].add(wid)
+                    touched.add(p)
+                if j < last:
+                    right = nw[j + 1]
+                    if right != x:
+                        pair_counts[b + right] -= c
+                        p = x + right
                         pair_counts[p] += c
                         where[p].add(wid)
                         touched.add(p)
-                    out.append(new)
-                    i += 2
-                    if i < n:
-                        right = w[i]
-                        pair_counts[(b, right)] -= c
-                        p = (new, right)
-                        pair_counts[p] += c
-                        where[p].add(wid)
-                        touched.add(p)
-                else:
-                    out.append(w[i])
-                    i += 1
-            if hit:
-                words[wid] = out
+                j = nw.find(x, j + 1)
         pair_counts.pop(pair, None)
         for p in touched:
             c = pair_counts[p]
             if c > 0:
-                heapq.heappush(heap, (-c, key[p[0]], key[p[1]], p[0], p[1]))
+                heapq.heappush(heap, (-c, key[ord(p[0])], key[ord(p[1])], p))
     return merges
