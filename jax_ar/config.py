@@ -84,9 +84,18 @@ def apply_overrides(cfg, overrides: dict[str, str]):
         if k not in keys:
             raise ConfigError(f"unknown config key {k!r}; valid keys: {', '.join(sorted(keys))}")
         cfg = _replace_dotted(cfg, k, _coerce(k, text, keys[k]))
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg) -> None:
+    """Call ``validate()`` on the config and every nested config that defines one."""
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(v):
+            validate(v)
     if hasattr(cfg, "validate"):
         cfg.validate()
-    return cfg
 
 
 def to_dict(cfg) -> dict:

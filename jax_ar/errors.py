@@ -82,14 +82,14 @@ def check_sequences(x: Any, *, seq_len: int, kind: str, vocab_size: int | None =
     if kind == "binary":
         bad = (a != 0) & (a != 1)
         if bad.any():
-            v = a[bad].flat[0]
+            v = a[bad].flat[0].item()
             raise ValueRangeError(f"{name} holds value {v!r} but a Bernoulli (binary) model accepts "
                                   f"only 0 and 1 ({int(bad.sum())} bad entries)")
     elif kind == "categorical":
         assert vocab_size is not None
         bad = (a < 0) | (a >= vocab_size)
         if bad.any():
-            v = a[bad].flat[0]
+            v = a[bad].flat[0].item()
             raise ValueRangeError(f"{name} holds token id {v!r} outside the vocabulary "
                                   f"[0, {vocab_size - 1}] ({int(bad.sum())} bad entries)")
     else:
@@ -114,7 +114,7 @@ def check_labels(cond: Any, *, num_classes: int, batch: int | None = None,
         raise ShapeError(f"{name}s must be integers, got dtype {a.dtype}")
     bad = (a < 0) | (a >= num_classes)
     if bad.any():
-        raise ValueRangeError(f"{name} {a[bad].flat[0]} is outside the range [0, {num_classes - 1}]")
+        raise ValueRangeError(f"{name} {a[bad].flat[0].item()} is outside the range [0, {num_classes - 1}]")
 
 
 def check_positive(value: float, name: str, *, allow_zero: bool = False) -> None:

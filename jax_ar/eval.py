@@ -1,0 +1,50 @@
+"""Re-evaluate a saved run: ``python -m jax_ar.eval --workdir=RUN [--split=test] [--data_dir=DIR]``.
+
+Prints the NLL summary and a final ``RESULT {json}`` line.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from jax_ar import evaluate
+from jax_ar.contract import param_count
+from jax_ar.data import registry as data_registry
+from jax_ar.errors import ConfigError, JaxArError
+from jax_ar.experiment import parse_argv
+from jax_ar.runs import load_run
+
+
+def main(argv=None):
+    t0 = time.time()
+    argv = sys.argv[1:] if argv is None else argv
+    split = "test"
+    rest = []
+    for a in argv:
+        if a.startswith("--split="):
+            split = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+    common, extra = parse_argv(rest)
+    if extra:
+        raise ConfigError(f"unknown option(s) {sorted(extra)}; jax_ar.eval takes --workdir, --split, --data_dir")
+    if not common["workdir"]:
+        raise ConfigError("--workdir=RUN is required")
+    info, model, params = load_run(common["workdir"])
+    x, cond = data_registry.load_split(info["dataset"], split, common["data_dir"])
+    s = evaluate.evaluate(model, params, x, cond)
+    rec = {"topic": info["topic"], "model": info["model"], "dataset": info["dataset"].get("name"),
+           "split": split, "metric": "nll", "value": round(s["nll_nats"], 4), "unit": "nats/example",
+           "steps": None, "seconds": round(time.time() - t0, 2), "params": param_count(params),
+           "bits_per_dim": round(s["bits_per_dim"], 5), "workdir": str(common["workdir"])}
+    print("RESULT " + json.dumps(rec), flush=True)
+    return rec
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except JaxArError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2)

@@ -1,0 +1,54 @@
+"""Rebuilding a model and its best params from a run directory alone."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jax
+
+import jax_ar
+from jax_ar.checkpoint import Checkpointer
+from jax_ar.errors import CheckpointError, ConfigError
+from jax_ar.experiment import RUN_FILE
+from jax_ar.models import registry
+
+
+def read_run(workdir) -> dict:
+    d = Path(workdir)
+    if not d.is_dir():
+        raise CheckpointError(f"run directory {str(d)!r} does not exist")
+    f = d / RUN_FILE
+    if not f.is_file():
+        raise CheckpointError(f"{str(d)!r} is not a jax_ar run directory: {RUN_FILE} is missing")
+    try:
+        info = json.loads(f.read_text())
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{str(f)!r} is corrupt: {e}") from None
+    for k in ("model", "model_kwargs", "jax_ar_version"):
+        if k not in info:
+            raise CheckpointError(f"{str(f)!r} lacks the key {k!r}; it was not written by jax_ar")
+    ours = jax_ar.__version__.split(".")[:2]
+    theirs = str(info["jax_ar_version"]).split(".")[:2]
+    if ours != theirs:
+        raise CheckpointError(f"{str(d)!r} was written by jax_ar {info['jax_ar_version']}; this is "
+                              f"{jax_ar.__version__}, whose checkpoints are not compatible")
+    return info
+
+
+def load_run(workdir):
+    """(info, model, best_params) of a saved run."""
+    info = read_run(workdir)
+    try:
+        model = registry.build(info["model"], **info["model_kwargs"])
+    except ConfigError:
+        raise
+    except TypeError as e:
+        raise CheckpointError(f"run {str(workdir)!r} was made with model arguments this code does not "
+                              f"accept ({e}); it comes from another code version") from None
+    template = model.init(jax.random.PRNGKey(0))
+    ck = Checkpointer(workdir)
+    try:
+        _, params = ck.restore_best(template)
+    finally:
+        ck.close()
+    return info, model, params

@@ -1,0 +1,51 @@
+"""End to end: the FVSBN experiment on embedded data, then jax_ar.eval and jax_ar.sample on its run."""
+import json
+
+import pytest
+
+from experiments import fvsbn
+from jax_ar import eval as eval_cli
+from jax_ar import sample as sample_cli
+from jax_ar.errors import CheckpointError
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("fvsbn")
+    fvsbn.main(["--budget=smoke", f"--workdir={d}", "--train.steps=20", "--train.eval_every=10"])
+    return d
+
+
+def test_smoke_run_writes_result_samples_and_config(smoke_run, capsys):
+    res = json.loads((smoke_run / "result.json").read_text())
+    assert res["topic"] == "fvsbn" and res["split"] == "test" and res["steps"] == 20
+    assert res["value"] >= res["true_nll"] - 0.5  # cannot beat the true entropy by much on 1000 samples
+    assert (smoke_run / "samples.png").is_file() and (smoke_run / "run.json").is_file()
+
+
+def test_eval_and_sample_cli_rebuild_the_run(smoke_run, capsys):
+    rec = eval_cli.main([f"--workdir={smoke_run}", "--split=test"])
+    saved = json.loads((smoke_run / "result.json").read_text())
+    assert rec["value"] == pytest.approx(saved["value"], abs=1e-3)
+    sample_cli.main([f"--workdir={smoke_run}", "--num=4"])
+    assert (smoke_run / "samples_cli.png").is_file()
+
+
+def test_workdir_of_another_model_is_refused(smoke_run):
+    info = json.loads((smoke_run / "run.json").read_text())
+    with pytest.raises(CheckpointError, match="holds a run of model 'fvsbn'"):
+        fvsbn.main(["--budget=smoke", f"--workdir={smoke_run}", "--bas_n=3"])
+    assert json.loads((smoke_run / "run.json").read_text()) == info  # nothing overwritten
+
+
+def test_eval_refuses_other_code_version(smoke_run, tmp_path):
+    import shutil
+    d = tmp_path / "old"
+    shutil.copytree(smoke_run, d)
+    info = json.loads((d / "run.json").read_text())
+    info["jax_ar_version"] = "0.0.1"
+    (d / "run.json").write_text(json.dumps(info))
+    with pytest.raises(CheckpointError, match="written by jax_ar 0.0.1"):
+        eval_cli.main([f"--workdir={d}"])
+    with pytest.raises(CheckpointError, match="not a jax_ar run directory"):
+        eval_cli.main([f"--workdir={tmp_path}"])
