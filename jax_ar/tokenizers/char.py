@@ -55,6 +55,11 @@ class CharTokenizer:
         unk = self.unk_id
         return [ids.get(c, unk) for c in text]
 
+    def oov(self, text: str) -> list[str]:
+        """The characters of ``text`` outside the alphabet, in order."""
+        ids = self._ids
+        return [c for c in text if c not in ids]
+
     def encode_array(self, text: str) -> np.ndarray:
         return np.asarray(self.encode(text), dtype=np.int32)
 

@@ -71,6 +71,11 @@ class WordTokenizer:
         get = self._ids.get
         return [get(w, 0) for w in self._pat.findall(text)]
 
+    def oov(self, text: str) -> list[str]:
+        """The words of ``text`` that encode to the unknown token, in order."""
+        ids = self._ids
+        return [w for w in self._pat.findall(text) if w not in ids]
+
     def encode_array(self, text: str) -> np.ndarray:
         return np.asarray(self.encode(text), dtype=np.int32)
 
