@@ -7,7 +7,7 @@ Prints training time, encoding speed (our cold cache = fresh tokenizer, and
 warm cache = second call), token counts and their relative difference, and how
 many leading merges are identical.
 
-    python experiments/bench_tokenizers.py [--vocab 512 4096] [--repeats 3] [--data_dir DIR]
+    python -m experiments.bench_tokenizers [--vocab 512 4096] [--repeats 3] [--data_dir DIR]
 
 `tokenizers` is a peer, not a dependency: without it only our figures print.
 """
