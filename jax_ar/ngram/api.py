@@ -39,7 +39,11 @@ def fit(tokens, vocab_size: int, order: int, method: str = "modified_kneser_ney"
         raise errors.ConfigError(f"method {method!r} takes no option(s) {sorted(extra)}; allowed: {sorted(allowed)}")
     if method == "interpolated":
         return _fit_interpolated(tokens, vocab_size, order, bos_pad, heldout, kw.get("em_iters", 200))
-    c = counting.count(tokens, vocab_size, order, bos_pad)
+    return from_counts(counting.count(tokens, vocab_size, order, bos_pad), method, **kw)
+
+
+def from_counts(c: counting.NGramCounts, method: str, **kw) -> NGramLM:
+    """Build a count-based model from existing counts (every method but "interpolated")."""
     if method == "mle":
         return basic.mle(c)
     if method == "laplace":

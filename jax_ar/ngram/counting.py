@@ -121,6 +121,20 @@ def num_pad(order: int, bos_pad: str) -> int:
     return 1 if bos_pad == "single" else max(order - 1, 1)
 
 
+def unique_inverse(keys: np.ndarray, bound: int):
+    """``np.unique(keys, return_inverse=True)`` for keys in [0, bound).
+
+    When the key range is small compared with the number of keys, a dense
+    occupancy table (bincount + cumsum, O(N + bound)) replaces the sort.
+    """
+    if bound <= max(4 * len(keys), 1 << 16):
+        present = np.bincount(keys, minlength=bound) > 0
+        uniq = np.flatnonzero(present)
+        rank = np.cumsum(present) - 1
+        return uniq.astype(np.int64), rank[keys]
+    return np.unique(keys, return_inverse=True)
+
+
 def count(tokens, vocab_size: int, order: int, bos_pad: str = "single") -> NGramCounts:
     """Count all n-grams of orders 1..``order`` in ``tokens`` (1-D array or list of them)."""
     order = check_order(order)
@@ -142,7 +156,8 @@ def count(tokens, vocab_size: int, order: int, bos_pad: str = "single") -> NGram
         if bos_pad == "single":
             valid[1:] &= target[1:]
         pair = prev[:-1] * S + p[1:]
-        uniq, inv = np.unique(pair[valid[1:]], return_inverse=True)
+        bound = (int(prev.max()) + 1) * S
+        uniq, inv = unique_inverse(pair[valid[1:]], bound)
         ids = np.full_like(p, -1)
         ids[1:][valid[1:]] = inv
         all_bos = np.zeros_like(is_bos)
