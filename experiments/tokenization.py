@@ -16,8 +16,9 @@ from collections import Counter
 
 from jax_ar import experiment
 from jax_ar.data import shakespeare
-from jax_ar.tokenizers import BPETokenizer, CharTokenizer, WordTokenizer, pretokenize
+from jax_ar.tokenizers import BPETokenizer, CharTokenizer, WordTokenizer
 from jax_ar.tokenizers.downstream import SpellingModel, markdown_table, score
+from jax_ar.tokenizers.pretokenize import pretokenize
 
 
 @dataclasses.dataclass(frozen=True)

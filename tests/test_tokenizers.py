@@ -274,3 +274,27 @@ def test_bad_arguments():
         WordTokenizer.fit("a b", max_size=0)
     with pytest.raises(ConfigError, match="mode must be"):
         BPETokenizer.train("abc", 300, mode="bytes")
+
+
+
+def _re_only_pretokenizer():
+    import importlib
+    pt = importlib.import_module("jax_ar.tokenizers.pretokenize")
+    saved = pt._regex
+    pt._regex = None  # as if the `regex` module were not installed
+    try:
+        return pt.Pretokenizer(GPT2_PATTERN)
+    finally:
+        pt._regex = saved
+
+
+RE_ONLY = _re_only_pretokenizer()
+
+
+@PROPS
+@given(st.text())
+def test_pretokenizer_without_regex_module_covers_every_string(text):
+    toks = RE_ONLY.findall(text)
+    assert "".join(toks) == text and all(toks)
+    if text.isascii():
+        assert toks == pretokenize(text)

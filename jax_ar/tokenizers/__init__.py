@@ -10,11 +10,11 @@ import os
 
 from jax_ar.tokenizers.bpe import BPETokenizer
 from jax_ar.tokenizers.char import CharTokenizer
-from jax_ar.tokenizers.pretokenize import GPT2_PATTERN, pretokenize
+from jax_ar.tokenizers.pretokenize import GPT2_PATTERN
 from jax_ar.tokenizers.serialization import read_json
 from jax_ar.tokenizers.word import WordTokenizer
 
-__all__ = ["BPETokenizer", "CharTokenizer", "WordTokenizer", "GPT2_PATTERN", "pretokenize", "load"]
+__all__ = ["BPETokenizer", "CharTokenizer", "WordTokenizer", "GPT2_PATTERN", "load"]
 
 _TYPES = {"bpe": BPETokenizer, "char": CharTokenizer, "word": WordTokenizer}
 
