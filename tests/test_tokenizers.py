@@ -246,6 +246,7 @@ def test_loading_other_format_or_damaged_file(tmp_path, bpe):
         "nomerges": ({k: v for k, v in obj.items() if k != "merges"}, "'merges' is missing"),
         "badmerge": ({**obj, "merges": [[1, 2, 3]]}, "integer pairs"),
         "future": ({**obj, "merges": [[256, 1]], "merge_strings": []}, "not yet defined"),
+        "duplicate": ({**obj, "merges": [[1, 2], [1, 2]], "merge_strings": []}, "same pair twice"),
         "strings": ({**obj, "merge_strings": obj["merge_strings"][::-1]}, "disagree"),
         "mode": ({**obj, "mode": "word"}, "mode must be"),
     }

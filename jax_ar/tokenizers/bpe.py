@@ -96,6 +96,8 @@ class BPETokenizer:
         # merges as 2-char strings chr(left) + chr(right), see _merge
         self._merge_strs = [chr(a) + chr(b) for a, b in self.merges]
         self._ranks = {p: i for i, p in enumerate(self._merge_strs)}
+        if len(self._ranks) != len(self.merges):
+            raise ValueRangeError("the merge list holds the same pair twice")
         self._char_ids = {c: chr(i) for i, c in enumerate(base)} if mode == "char" else None
         self._pat = compile_pattern(pattern)
         self._special_re = (re.compile("(" + "|".join(re.escape(s) for s in sorted(
