@@ -52,7 +52,9 @@ def from_counts(c: counting.NGramCounts, method: str, **kw) -> NGramLM:
         return basic.add_k(c, kw.get("k", 1.0))
     if method == "katz":
         return katz.katz(c, kw.get("K", 5))
-    return kneser_ney.kneser_ney(c, modified=(method == "modified_kneser_ney"), **kw)
+    if method in ("kneser_ney", "modified_kneser_ney"):
+        return kneser_ney.kneser_ney(c, modified=(method == "modified_kneser_ney"), **kw)
+    raise errors.ConfigError(f"method {method!r} cannot be built from counts alone; use fit()")
 
 
 def _fit_interpolated(tokens, vocab_size, order, bos_pad, heldout, em_iters):

@@ -9,6 +9,11 @@ proportion to the next lower order: bow(h) = (1 - sum_seen p*) /
 mass is spread uniformly over the vocabulary.  When the Good-Turing ratios
 are not in (0, 1] (sparse counts-of-counts) the discount falls back to the
 absolute discount D = n1 / (n1 + 2 n2): d_r = (r - D) / r.
+
+One departure from the textbook: a context all of whose words were seen
+more than K times would keep no mass for unseen words (probability 0, so
+infinite held-out perplexity); in such contexts every count is discounted
+by that absolute D instead (``info["saturated_contexts"]`` counts them).
 """
 from __future__ import annotations
 
@@ -68,6 +73,14 @@ def katz(c: NGramCounts, K: int = 5) -> NGramLM:
         lower = np.where(seen, np.exp(logp[k - 1][c.suffix[k]]), 0.0)
         M = c.size(k - 1)
         num = 1.0 - np.bincount(prefix, pstar, minlength=M)
+        sat = (tot > 0) & (num <= 1e-12)
+        if sat.any():
+            n1, n2 = np.sum(ck == 1), np.sum(ck == 2)
+            D = n1 / (n1 + 2 * n2) if n1 > 0 else 0.5
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pstar = np.where(sat[prefix] & seen, (ck - D) / tot[prefix], pstar)
+            num = 1.0 - np.bincount(prefix, pstar, minlength=M)
+        info.setdefault("saturated_contexts", []).append(int(sat.sum()))
         den = 1.0 - np.bincount(prefix, lower, minlength=M)
         stuck = (tot > 0) & ((den <= 1e-12) | (num <= 1e-15))
         # every word already seen in context h (or nothing left to give): renormalise p* in h
