@@ -66,9 +66,10 @@ def main(argv=None):
     run.describe(model="ngram", model_kwargs={"order": cfg.order, "method": cfg.method},
                  dataset={"name": "tiny_shakespeare", "scheme": cfg.split_scheme, "train_chars": len(train)})
     results = {}
+    toks = tokenizers(cfg, train)
     for split in cfg.eval_splits:
         rows = []
-        for name, tok in tokenizers(cfg, train):
+        for name, tok in toks:
             s = score(name, tok, train, parts[split], order=cfg.order, method=cfg.method,
                       spelling=spelling)
             rows.append(s)
