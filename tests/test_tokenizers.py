@@ -127,6 +127,8 @@ def test_cached_encoding_equals_cold_encoding(bpe):
     warm = bpe.encode(text)
     assert BPETokenizer(bpe.merges, special_tokens=SPECIALS).encode(text) == warm == bpe.encode(text)
     assert len(warm) < len(text.encode("utf-8")) / 2  # the merges really compress
+    arr = bpe.encode_array(text)
+    assert arr.dtype == np.int32 and arr.tolist() == warm
 
 
 @PROPS

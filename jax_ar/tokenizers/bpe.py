@@ -234,6 +234,10 @@ class BPETokenizer:
             raise ConfigError(f"encode takes a str, got {type(text).__name__}; use encode_bytes for bytes")
         return self._encode(text, "surrogatepass", self._cache, allow_special)
 
+    def encode_array(self, text: str, *, allow_special: bool = True) -> np.ndarray:
+        """:meth:`encode` as an int32 array (a token stream for the models)."""
+        return np.asarray(self.encode(text, allow_special=allow_special), dtype=np.int32)
+
     def encode_bytes(self, data: bytes, *, allow_special: bool = True) -> list[int]:
         """Token ids of arbitrary bytes (byte mode only); invalid UTF-8 is kept byte-exact."""
         if self.mode != "byte":
