@@ -26,15 +26,15 @@ METHODS = ("mle", "laplace", "add_k", "katz", "interpolated", "kneser_ney", "mod
 @dataclasses.dataclass(frozen=True)
 class Config:
     train_limit: int = 0                 # first N training characters (0 = all)
-    char_orders: tuple = (1, 2, 3, 4, 5, 6, 7, 8)
-    word_orders: tuple = (1, 2, 3, 4)
-    methods: tuple = METHODS
+    char_orders: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
+    word_orders: tuple[int, ...] = (1, 2, 3, 4)
+    methods: tuple[str, ...] = METHODS
     add_k: float = 0.01                  # pseudo-count of the "add_k" column (laplace is k = 1)
     word_min_count: int = 2              # rarer training words become <unk>
-    sample_orders: tuple = (2, 4, 6, 8)
+    sample_orders: tuple[int, ...] = (2, 4, 6, 8)
     sample_method: str = "modified_kneser_ney"
     sample_chars: int = 400
-    temperatures: tuple = (1.0, 0.7)
+    temperatures: tuple[float, ...] = (1.0, 0.7)
     seed: int = 0
 
 

@@ -189,3 +189,36 @@ def test_bad_method_and_options():
         ngram.fit(CORPUS, V, 2, "mle", bos_pad="left")
     with pytest.raises(errors.ValueRangeError, match="empty token stream"):
         ngram.bits_per_token(_fit("mle"), [])
+
+
+def test_katz_keeps_mass_in_saturated_contexts():
+    x = np.array([0, 1] * 50 + [2, 3, 2, 4, 3, 4, 2, 1, 3, 1, 4, 1, 3, 2, 4, 3])  # "0" always followed by "1"
+    lm = ngram.fit(x, 5, 2, "katz")
+    p = np.exp(lm.next_log_probs(np.array([[0]])))[0]
+    assert lm.info["saturated_contexts"][0] >= 1
+    assert np.all(p > 0) and p.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_letter_bigram_counts_and_png(tmp_path):
+    from jax_ar.ngram import heatmap
+    c = heatmap.letter_bigram_counts("The the, th!", "eht ")
+    # pairs: th he e_ _t th he | _t th  ("," and "!" break the chain)
+    idx = {ch: i for i, ch in enumerate("eht ")}
+    assert c[idx["t"], idx["h"]] == 3 and c[idx["h"], idx["e"]] == 2 and c[idx[" "], idx["t"]] == 2
+    assert c.sum() == 8
+    path = heatmap.save_heatmap(c, "eht ", tmp_path / "h.png")
+    from PIL import Image
+    assert Image.open(path).size[0] > 4 * 20
+
+
+def test_arpa_sections_match_header(tmp_path):
+    from jax_ar.ngram import arpa
+    lm = _fit("modified_kneser_ney", order=3)
+    text = open(arpa.write_arpa(lm, tmp_path / "m.arpa")).read()
+    head, *secs = text.split("\n\\")
+    declared = [int(ln.split("=")[1]) for ln in head.splitlines() if ln.startswith("ngram ")]
+    bodies = [s for s in secs if "-grams:" in s]
+    assert [len(s.strip().splitlines()) - 1 for s in bodies] == declared
+    assert "\t<s>\t" in text and "</s>" in text and text.rstrip().endswith("\\end\\")
+    with pytest.raises(errors.ConfigError, match="whitespace"):
+        arpa.write_arpa(lm, tmp_path / "bad.arpa", words=["a b"] + [f"w{i}" for i in range(V - 1)])
