@@ -16,7 +16,7 @@ from jax_ar import experiment, images, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import registry as data_registry
 from jax_ar.data.batching import ArrayData
-from jax_ar.models import made_ensemble, registry
+from jax_ar.models import made, made_ensemble, registry
 from jax_ar.train import TrainConfig, fit
 
 
@@ -33,6 +33,7 @@ class Config:
     mask_seed: int = 0
     valid_masks: int = 1               # ensemble size used to pick the checkpoint
     test_masks: int = 0                # ensemble size at test time (0 = all K)
+    data_bias_init: bool = True        # output biases start at the logit of the pixel means
     train_limit: int = 0
     valid_limit: int = 0
     num_samples: int = 100
@@ -78,7 +79,9 @@ def main(argv=None):
         lp = made_ensemble.ensemble_log_prob(model, p, x_valid, num_masks=cfg.valid_masks, batch_size=bs)
         return -float(np.mean(lp))
 
-    res = fit(model, cfg.train, ArrayData(x_train), workdir=run.dir, resume=run.resume,
+    init = (made.init_from_data(model, jax.random.PRNGKey(cfg.train.seed), x_train)
+            if cfg.data_bias_init else None)
+    res = fit(model, cfg.train, ArrayData(x_train), workdir=run.dir, resume=run.resume, init_params=init,
               loss_fn=made_ensemble.mask_sampling_loss(model), valid_fn=valid_fn)
     K = cfg.test_masks or cfg.num_masks
     lp_KxN = made_ensemble.per_mask_log_prob(model, res.best_params, x_test, num_masks=K, batch_size=bs)

@@ -13,7 +13,7 @@ from jax_ar import evaluate, experiment, images, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import registry as data_registry
 from jax_ar.data.batching import ArrayData
-from jax_ar.models import registry
+from jax_ar.models import nade, registry
 from jax_ar.train import TrainConfig, fit
 
 
@@ -23,6 +23,7 @@ class Config:
     bas_n: int = 4
     hidden_size: int = 500
     activation: str = "sigmoid"
+    data_bias_init: bool = True        # output biases start at the logit of the pixel means
     train_limit: int = 0               # first N training images only (0 = all)
     valid_limit: int = 0               # first N validation images for checkpoint choice (0 = all)
     num_samples: int = 100
@@ -56,7 +57,9 @@ def main(argv=None):
     run.describe(model="nade", model_kwargs=kwargs, dataset=spec)
     model = registry.build("nade", **kwargs)
 
-    res = fit(model, cfg.train, ArrayData(x_train), x_valid, workdir=run.dir, resume=run.resume)
+    init = (nade.init_from_data(model, jax.random.PRNGKey(cfg.train.seed), x_train)
+            if cfg.data_bias_init else None)
+    res = fit(model, cfg.train, ArrayData(x_train), x_valid, workdir=run.dir, resume=run.resume, init_params=init)
     test = evaluate.evaluate(model, res.best_params, x_test, batch_size=cfg.train.eval_batch_size)
     xs, _ = sampling.sample(model, res.best_params, jax.random.PRNGKey(cfg.train.seed), cfg.num_samples)
     shape = data_registry.info(spec)["shape"]

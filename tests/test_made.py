@@ -159,3 +159,14 @@ def test_bad_layer_config_is_refused():
         made.build(seq_len=D, hidden_sizes=(4, 0))
     with pytest.raises(errors.ConfigError, match="activation"):
         made.build(seq_len=D, hidden_sizes=(4,), activation="swish")
+
+
+def test_init_from_data_sets_bernoulli_biases_only():
+    x = ALL_X[::3]
+    model = made.build(seq_len=D, hidden_sizes=(4,))
+    params = made.init_from_data(model, jax.random.PRNGKey(0), x)
+    p1 = (x.sum(0) + 1.0) / (x.shape[0] + 2.0)
+    np.testing.assert_allclose(np.asarray(params["b1"]), np.log(p1 / (1 - p1)), atol=1e-6)
+    with pytest.raises(errors.ConfigError, match="categorical"):
+        made.init_from_data(made.build_categorical(seq_len=3, vocab_size=4, hidden_sizes=(4,)),
+                            jax.random.PRNGKey(0), x[:, :3])

@@ -73,3 +73,13 @@ def test_non_binary_values_are_refused():
 def test_bad_config_is_refused(kwargs, match):
     with pytest.raises(errors.ConfigError, match=match):
         registry.build("nade", **{"seq_len": 4, "hidden_size": 3, **kwargs})
+
+
+def test_init_from_data_starts_at_the_independent_bernoulli_fit():
+    x = np.array([[1, 0, 1], [1, 1, 0], [0, 0, 1], [1, 0, 1]], np.int32)
+    model = nade.build(seq_len=3, hidden_size=2)
+    params = nade.init_from_data(model, jax.random.PRNGKey(0), x)
+    params = {**params, "V": jnp.zeros_like(params["V"])}
+    p1 = (x.sum(0) + 1.0) / (4 + 2.0)
+    want = (x * np.log(p1) + (1 - x) * np.log1p(-p1)).sum(1)
+    np.testing.assert_allclose(np.asarray(model.log_prob(params, x)), want, atol=1e-5)

@@ -208,6 +208,17 @@ class MADEModel(LinenARModel):
         return jnp.sum(self.dist.log_prob(self.outputs_image(params, x, k), x), axis=-1)
 
 
+def init_from_data(model, key, x_NxD, smoothing: float = 1.0):
+    """``model.init(key)`` with the Bernoulli output biases set to the logit of each pixel's smoothed mean."""
+    if model.dist.param_size != 1:
+        raise errors.ConfigError("init_from_data sets Bernoulli output biases; this MADE is categorical")
+    params = model.init(key)
+    x = np.asarray(x_NxD, np.float64)
+    p1 = (x.sum(0) + smoothing) / (x.shape[0] + 2 * smoothing)
+    name = f"b{len(model.module.hidden_sizes)}"
+    return {**params, name: jnp.asarray(np.log(p1) - np.log1p(-p1), jnp.float32)}
+
+
 def _check_mask_index(k, num_masks):
     if not 0 <= int(k) < num_masks:
         raise errors.ConfigError(f"mask_index {k} is outside the mask pool [0, {num_masks - 1}]")

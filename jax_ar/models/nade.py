@@ -18,6 +18,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jax_ar import distributions, errors
 from jax_ar.contract import LinenARModel
@@ -67,6 +68,17 @@ class NADENet(nn.Module):
         b = jax.lax.dynamic_index_in_dim(self.b, t, axis=0, keepdims=False)
         logit_B = self.act(a_BxH) @ v_H + b
         return logit_B[:, None], {"t": t + 1, "a_BxH": a_BxH}
+
+
+def init_from_data(model, key, x_NxD, smoothing: float = 1.0):
+    """``model.init(key)`` with the output biases set to the logit of each pixel's (smoothed) mean in ``x``.
+
+    With the small initial weights, the model then starts as the independent-Bernoulli fit.
+    """
+    params = model.init(key)
+    x = np.asarray(x_NxD, np.float64)
+    p1 = (x.sum(0) + smoothing) / (x.shape[0] + 2 * smoothing)
+    return {**params, "b": jnp.asarray(np.log(p1) - np.log1p(-p1), jnp.float32)}
 
 
 def flops_per_image(seq_len: int, hidden_size: int) -> int:
