@@ -76,11 +76,15 @@ def check_order(order) -> int:
 
 
 def as_sequences(tokens, vocab_size: int, name: str = "tokens") -> list[np.ndarray]:
-    """A 1-D token array or a list of them -> list of int64 arrays, checked against the vocab."""
+    """A 1-D token array, a 2-D array (rows) or a list of 1-D arrays -> list of int64 arrays.
+
+    Empty sequences are dropped; ids are checked against the vocabulary.
+    """
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)) or vocab_size < 1:
         raise errors.ConfigError(f"vocab_size must be an integer >= 1, got {vocab_size!r}")
     if isinstance(tokens, np.ndarray) or (hasattr(tokens, "shape") and hasattr(tokens, "dtype")):
-        seqs = [np.asarray(tokens)]
+        arr = np.asarray(tokens)
+        seqs = list(arr) if arr.ndim == 2 else [arr]       # 2-D: one sequence per row
     elif isinstance(tokens, (list, tuple)) and tokens and all(np.ndim(t) == 0 for t in tokens):
         seqs = [np.asarray(tokens)]
     else:
