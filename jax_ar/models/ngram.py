@@ -86,6 +86,9 @@ def next_logits(params, win_NxL, vocab_size: int, iters: int):
     return acc
 
 
+_next_logits_jit = jax.jit(next_logits, static_argnums=(2, 3))
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class NGramARModel(ARModelBase):
     lm: Any
@@ -115,7 +118,7 @@ class NGramARModel(ARModelBase):
     def outputs(self, params, x_BxD, cond_B=None):
         B, D = x_BxD.shape
         win = self._windows(x_BxD).reshape(B * D, self.order - 1)
-        out = next_logits(params, win, self.lm.vocab_size, self._iters)
+        out = _next_logits_jit(params, win, self.lm.vocab_size, self._iters)
         return out.reshape(B, D, self.lm.vocab_size)
 
     def init_cache(self, params, batch_size: int, cond_B=None):
@@ -127,7 +130,7 @@ class NGramARModel(ARModelBase):
         if self.order > 1:
             shifted = jnp.concatenate([hist[:, 1:], x_prev_B.astype(jnp.int32)[:, None]], axis=1)
             hist = jnp.where(t > 0, shifted, hist)
-        out = next_logits(params, hist, self.lm.vocab_size, self._iters)
+        out = _next_logits_jit(params, hist, self.lm.vocab_size, self._iters)
         return out, {"t": t + 1, "hist_BxL": hist}
 
 
