@@ -26,7 +26,6 @@ from __future__ import annotations
 import numpy as np
 
 from jax_ar import errors
-from jax_ar.ngram import counting
 from jax_ar.ngram.counting import NGramCounts
 from jax_ar.ngram.lm import NGramLM
 
