@@ -111,15 +111,62 @@ def _scan_rows(xh, w, p: int, fn, init):
     return acc
 
 
+def _gram_shifted(z, p: int):
+    """Unweighted normal equations in O(p) passes over the series (the lag structure).
+
+    With S[i][j] = sum_{t=p}^{T-1} z_{t-i} z_{t-j} (lag 0 = the target), only
+    the first row needs a pass over the data: moving both lags by one changes
+    the sum by one term at each end,
+        S[i+1][j+1] = S[i][j] + z_{p-1-i} z_{p-1-j} - z_{T-1-i} z_{T-1-j},
+    and likewise for the plain sums of each lagged column.
+    """
+    T = z.shape[0]
+    N = T - p
+    y = z[p:]
+    row0 = [jnp.dot(y, z[p - d:p - d + N]) for d in range(p + 1)]
+    S = [[None] * (p + 1) for _ in range(p + 1)]
+    for d in range(p + 1):
+        S[0][d] = row0[d]
+        for i in range(p - d):
+            S[i + 1][i + 1 + d] = S[i][i + d] + z[p - 1 - i] * z[p - 1 - i - d] - z[T - 1 - i] * z[T - 1 - i - d]
+    sym = lambda i, j: S[min(i, j)][max(i, j)]
+    sums = [jnp.sum(y)]
+    for k in range(p):
+        sums.append(sums[k] + z[p - 1 - k] - z[T - 1 - k])
+    n = jnp.asarray(N, z.dtype)
+    G = jnp.stack([jnp.stack([n] + sums[1:])] +
+                  [jnp.stack([sums[i]] + [sym(i, j) for j in range(1, p + 1)]) for i in range(1, p + 1)])
+    b = jnp.stack([sums[0]] + [sym(0, j) for j in range(1, p + 1)])
+    return G, b
+
+
+def _finish(beta, ssr, n, m):
+    sigma2 = ssr / n
+    phi = beta[1:]
+    c = beta[0] + m * (1.0 - jnp.sum(phi))
+    llf = -0.5 * n * (math.log(2 * math.pi) + jnp.log(sigma2) + 1.0)
+    return c, phi, sigma2, n, llf
+
+
+def _fit_short(xh, p: int):
+    """Unweighted OLS for a (vmapped) short series: O(p) fused passes, no design matrix."""
+    m = jnp.mean(xh[p:])
+    z = xh - m
+    G, b = _gram_shifted(z, p)
+    beta = jnp.linalg.solve(G, b)
+    N = z.shape[0] - p
+    r = z[p:] - beta[0] - sum(beta[k] * z[p - k:p - k + N] for k in range(1, p + 1))
+    return _finish(beta, jnp.sum(r * r), jnp.asarray(N, z.dtype), m)
+
+
 def _fit_kernel(xh, w, p: int):
-    """OLS on (history+targets) ``xh`` with row weights ``w``; returns (c, phi, sigma2, n, llf)."""
+    """Weighted OLS on (history+targets) ``xh`` with row weights ``w`` by a scan over row chunks."""
     m = jnp.sum(xh[p:] * w) / jnp.sum(w)          # shift by the targets' mean for conditioning
     z = xh - m
 
     def gram(acc, A, y, wi):
-        G, b = acc
         Aw = A * wi[:, None]
-        return G + Aw.T @ A, b + Aw.T @ y
+        return acc[0] + Aw.T @ A, acc[1] + Aw.T @ y
 
     G, b = _scan_rows(z, w, p, gram, (jnp.zeros((p + 1, p + 1)), jnp.zeros((p + 1,))))
     beta = jnp.linalg.solve(G, b)
@@ -128,13 +175,7 @@ def _fit_kernel(xh, w, p: int):
         r = y - A @ beta
         return acc + jnp.sum(wi * r * r)
 
-    ssr = _scan_rows(z, w, p, rss, jnp.zeros(()))
-    n = jnp.sum(w)
-    sigma2 = ssr / n
-    phi = beta[1:]
-    c = beta[0] + m * (1.0 - jnp.sum(phi))
-    llf = -0.5 * n * (math.log(2 * math.pi) + jnp.log(sigma2) + 1.0)
-    return c, phi, sigma2, n, llf
+    return _finish(beta, _scan_rows(z, w, p, rss, jnp.zeros(())), jnp.sum(w), m)
 
 
 def _history_and_weights(x, p: int, pad: bool):
@@ -144,7 +185,8 @@ def _history_and_weights(x, p: int, pad: bool):
 
 
 _fit_one = jax.jit(_fit_kernel, static_argnums=(2,))
-_fit_many = jax.jit(jax.vmap(_fit_kernel, in_axes=(0, None, None)), static_argnums=(2,))
+_fit_short_one = jax.jit(_fit_short, static_argnums=(1,))
+_fit_short_many = jax.jit(jax.vmap(_fit_short, in_axes=(0, None)), static_argnums=(1,))
 
 
 def _to_fit(res) -> ARFit:
@@ -167,7 +209,12 @@ def fit(x, p: int, *, pad: bool = False) -> ARFit:
                                  f"of length {a.shape[-1]} gives {n_rows} (use a length >= {2 * p + 1})")
     with jax.enable_x64(True):
         xh, w = _history_and_weights(jnp.asarray(a), p, pad)
-        res = (_fit_one if a.ndim == 1 else _fit_many)(xh, w, p)
+        if a.ndim == 1:
+            res = _fit_short_one(xh, p) if w.shape[0] <= CHUNK else _fit_one(xh, w, p)
+        elif w.shape[0] <= CHUNK:
+            res = _fit_short_many(xh, p)
+        else:  # a batch of long series: one at a time through the chunked kernel
+            res = [np.stack(r) for r in zip(*[_fit_one(h, w, p) for h in xh])]
         return _to_fit(jax.block_until_ready(res))
 
 
