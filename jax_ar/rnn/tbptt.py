@@ -161,7 +161,7 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
     inputs = targets = None
     w = cfg.window
     pos, epoch, t0 = 0, 0, time.time()
-    run_loss, run_n = 0.0, 0
+    run_loss, run_n, run_gmax = 0.0, 0, 0.0
 
     def evaluate(step):
         nonlocal best, best_params
@@ -195,11 +195,12 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
             if log:
                 log(f"step {step}: non-finite loss {loss}; stopping")
             break
-        run_loss, run_n = run_loss + loss, run_n + 1
+        run_loss, run_n, run_gmax = run_loss + loss, run_n + 1, max(run_gmax, float(gnorm))
         if step % max(1, min(cfg.eval_every, 100)) == 0 or step == cfg.steps:
             record("train", {"step": step, "loss": run_loss / run_n, "grad_norm": float(gnorm),
-                             "lr": float(sched(step)), "seconds": round(time.time() - t0, 1)})
-            run_loss, run_n = 0.0, 0
+                             "grad_norm_max": run_gmax, "lr": float(sched(step)),
+                             "seconds": round(time.time() - t0, 1)})
+            run_loss, run_n, run_gmax = 0.0, 0, 0.0
         if step % cfg.eval_every == 0 or step == cfg.steps:
             evaluate(step)
     if valid_stream is None:
