@@ -20,10 +20,13 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 # ----------------------------------------------------------------- Bernoulli
 def bernoulli_log_prob(logits, x):
-    """log p(x | logits) for x in {0, 1}: x*log sigmoid(l) + (1-x)*log sigmoid(-l)."""
-    logits = logits.astype(jnp.float32)
-    x = x.astype(jnp.float32)
-    return x * jax.nn.log_sigmoid(logits) + (1.0 - x) * jax.nn.log_sigmoid(-logits)
+    """log p(x | logits) for x in {0, 1}.
+
+    x log sigmoid(l) + (1-x) log sigmoid(-l) = -softplus((1 - 2x) l): one
+    transcendental per element, no cancellation, finite for any finite logit.
+    """
+    sign = 1.0 - 2.0 * x.astype(jnp.float32)
+    return -jax.nn.softplus(sign * logits.astype(jnp.float32))
 
 
 def bernoulli_sample(key, logits):

@@ -1,0 +1,51 @@
+"""Likelihood-evaluation benchmark: FVSBN on the 10,000 binarized MNIST test images.
+
+    python -m experiments.bench_fvsbn [--data_dir=DIR] [--batch=10000]
+
+Prints images/s and achieved GFLOP/s of the jitted ``log_prob`` next to a
+float32 matmul ceiling measured in the same run.  FLOPs counted: the masked
+[N, 784] x [784, 784] matmul (2 N D^2); elementwise work is not counted.
+Parameters are random: speed does not depend on training.
+"""
+import json
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jax_ar import bench
+from jax_ar.data import binarized_mnist, files
+from jax_ar.models import registry
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    batch = int(opts.get("batch", 10000))
+    try:
+        x = binarized_mnist.load("test", opts.get("data_dir"))
+        source = "binarized MNIST test split"
+    except files.DataFileError:
+        x = np.random.default_rng(0).integers(0, 2, (10000, 784)).astype(np.uint8)
+        source = "random binary images (data files absent)"
+    N, D = x.shape
+    model = registry.build("fvsbn", seq_len=D)
+    params = jax.tree_util.tree_map(lambda a: 0.01 * jax.random.normal(jax.random.PRNGKey(1), a.shape),
+                                    model.init(jax.random.PRNGKey(0)))
+    ceiling = bench.matmul_ceiling(2048)
+    lp = jax.jit(model.log_prob)
+    xb = [jnp.asarray(x[i:i + batch], jnp.int32) for i in range(0, N, batch)]
+    sec = bench.timed(lambda: [lp(params, b) for b in xb][-1].block_until_ready(), 5)
+    gflops = 2 * N * D * D / sec / 1e9
+    rec = {"model": "fvsbn", "data": source, "images": N, "batch": batch, "seconds": round(sec, 4),
+           "images_per_s": round(N / sec), "gflops_per_s": round(gflops, 1),
+           "matmul_ceiling_gflops_per_s": round(ceiling, 1), "fraction_of_ceiling": round(gflops / ceiling, 3),
+           "machine": bench.machine()}
+    print(f"FVSBN log_prob on {N} images ({source}): {N / sec:,.0f} images/s, {gflops:.1f} GFLOP/s = "
+          f"{100 * gflops / ceiling:.0f}% of the float32 matmul ceiling ({ceiling:.1f} GFLOP/s, 2048^3)")
+    print("RESULT " + json.dumps(rec))
+
+
+if __name__ == "__main__":
+    main()
