@@ -23,9 +23,9 @@ class ClipStudyConfig:
     cell: str = "rnn"
     hidden: int = 128
     embed: int = 32
-    recurrent_scale: float = 1.5
+    recurrent_scale: float = 2.0
     optimizer: str = "sgd"
-    lr: float = 0.5
+    lr: float = 1.0
     clip_norms: str = "0,1.0"       # 0 = no clipping
     steps: int = 600
     batch_size: int = 16
