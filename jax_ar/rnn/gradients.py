@@ -60,9 +60,10 @@ def hidden_grad_norms(recur, w, carry0, xw_TxBxG, readout_H) -> np.ndarray:
         return jnp.sum(carry[-1] @ readout_H)
 
     g_TxBxH = jax.jit(jax.grad(loss))(jnp.zeros((T, B, H)))
-    norms_TxB = jnp.linalg.norm(g_TxBxH, axis=-1)
-    geo_T = jnp.exp(jnp.mean(jnp.log(jnp.maximum(norms_TxB, 1e-37)), axis=-1))
-    return np.asarray(geo_T)[::-1]
+    # norms in float64 on the host: squares of float32 gradients above ~1e19 would overflow
+    norms_TxB = np.linalg.norm(np.asarray(g_TxBxH, np.float64), axis=-1)
+    geo_T = np.exp(np.mean(np.log(np.maximum(norms_TxB, 1e-300)), axis=-1))
+    return geo_T[::-1]
 
 
 def gradient_story(*, hidden: int = 64, steps: int = 100, batch: int = 16,
