@@ -33,10 +33,10 @@ class Config:
 BUDGETS = {
     "smoke": Config(dataset="bars_and_stripes", hidden_size=16, num_samples=16,
                     train=TrainConfig(steps=60, batch_size=32, lr=0.02, eval_every=30, ckpt_every=30)),
-    # 2-core CPU, a few minutes: a narrow NADE, a few hundred Adam steps
+    # 2-core CPU, a few minutes: a narrow NADE, small batches (cost per step is O(B D H))
     "quick": Config(hidden_size=100, valid_limit=2000,
-                    train=TrainConfig(steps=300, batch_size=100, lr=3e-3, schedule="cosine", warmup_steps=20,
-                                      eval_every=100, ckpt_every=100, eval_batch_size=500)),
+                    train=TrainConfig(steps=600, batch_size=32, lr=3e-3, schedule="cosine", warmup_steps=20,
+                                      eval_every=200, ckpt_every=200, eval_batch_size=500)),
     # paper scale (GPU): 500 hidden units, ~100 epochs of 50k images
     "full": Config(hidden_size=500,
                    train=TrainConfig(steps=50000, batch_size=100, lr=1e-3, schedule="cosine", warmup_steps=500,
