@@ -30,6 +30,7 @@ import numpy as np
 from jax_ar import distributions, errors
 from jax_ar.contract import LinenARModel
 from jax_ar.layers.attention import CausalSelfAttention, check_heads
+from jax_ar.layers.gelu import gelu_tanh
 from jax_ar.layers.positional import sinusoidal_encoding
 from jax_ar.models.registry import register
 
@@ -59,7 +60,7 @@ class Block(nn.Module):
         return h if deterministic or self.dropout == 0.0 else self.drop(h, deterministic=False)
 
     def _mlp(self, h, deterministic):
-        return self._drop(self.mlp_out(jax.nn.gelu(self.mlp_in(h), approximate=True)), deterministic)
+        return self._drop(self.mlp_out(gelu_tanh(self.mlp_in(h))), deterministic)
 
     def _residual(self, x, attn_fn, deterministic):
         """The two sub-layers around ``attn_fn(normed_or_raw_x) -> (a, extra)``."""
@@ -196,6 +197,8 @@ class TransformerARModel(LinenARModel):
         # one compiled parallel pass per input shape (also inside other jits: inlined)
         apply = jax.jit(lambda params, x: self.module.apply({"params": params}, x, None))
         object.__setattr__(self, "_outputs_jit", apply)
+        prefill = jax.jit(lambda params, p: self.module.apply({"params": params}, p, method="prefill"))
+        object.__setattr__(self, "_prefill_jit", prefill)
 
     @property
     def vocab_size(self) -> int:
@@ -205,7 +208,7 @@ class TransformerARModel(LinenARModel):
         return self._outputs_jit(params, x)
 
     def prefill(self, params, prompt_BxP):
-        return self.module.apply({"params": params}, prompt_BxP, method="prefill")
+        return self._prefill_jit(params, prompt_BxP)
 
     def outputs_train(self, params, x, key=None):
         """Teacher-forced logits; dropout is active only when ``key`` is given."""

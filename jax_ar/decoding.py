@@ -1,0 +1,142 @@
+"""Decoding strategies: small frozen dataclasses ``pick(key, logits_BxV) -> tokens_B``.
+
+Each is a pure, hashable value usable as ``pick=`` in :func:`jax_ar.sampling.sample`
+and :func:`jax_ar.generation.generate` (inside ``lax.scan``; equal settings share
+one compilation).  All work on logits of a categorical distribution, in float32.
+
+* ``Greedy()``             argmax (the temperature -> 0 limit of sampling).
+* ``Sample(temperature)``  softmax(logits / T); T = 1 is pure (ancestral) sampling.
+* ``TopK(k, temperature)`` sample among the k most likely tokens, renormalised.
+* ``TopP(p, temperature)`` nucleus: the smallest set of most likely tokens whose
+  probability reaches p, renormalised; p = 1 keeps every token.
+
+Temperature must be a finite number > 0: T = 0 is *not* accepted as a
+sampling temperature (dividing by 0); use ``Greedy()``, which is its limit.
+Bad settings raise :class:`jax_ar.errors.ConfigError` when the strategy is
+built (k, p, T) or first traced (k larger than the vocabulary).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+
+from jax_ar import errors
+
+
+def _check_temperature(t) -> float:
+    try:
+        t = float(t)
+    except (TypeError, ValueError):
+        raise errors.ConfigError(f"temperature must be a number > 0, got {t!r}") from None
+    if not math.isfinite(t) or t <= 0:
+        raise errors.ConfigError(
+            f"temperature must be finite and > 0, got {t!r}; temperature 0 means greedy decoding: "
+            f"use decoding.Greedy()")
+    return t
+
+
+def scaled(logits, temperature: float):
+    return logits.astype(jnp.float32) / temperature
+
+
+@dataclasses.dataclass(frozen=True)
+class Greedy:
+    """The most likely token (ties: the lowest id)."""
+
+    def __call__(self, key, logits):
+        return jnp.argmax(logits.astype(jnp.float32), axis=-1).astype(jnp.int32)
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """Sample from softmax(logits / temperature)."""
+    temperature: float = 1.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "temperature", _check_temperature(self.temperature))
+
+    def __call__(self, key, logits):
+        return jax.random.categorical(key, scaled(logits, self.temperature), axis=-1).astype(jnp.int32)
+
+
+@dataclasses.dataclass(frozen=True)
+class TopK:
+    """Sample among the ``k`` largest logits (after temperature), renormalised."""
+    k: int
+    temperature: float = 1.0
+
+    def __post_init__(self):
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
+            raise errors.ConfigError(f"top-k needs an integer k >= 1, got {self.k!r}")
+        object.__setattr__(self, "temperature", _check_temperature(self.temperature))
+
+    def filter(self, logits):
+        """Logits with everything outside the top k set to -inf (same shape)."""
+        V = logits.shape[-1]
+        if self.k > V:
+            raise errors.ConfigError(f"top-k k={self.k} exceeds the vocabulary size {V}")
+        z = scaled(logits, self.temperature)
+        kth = jax.lax.top_k(z, self.k)[0][..., -1:]
+        return jnp.where(z >= kth, z, -jnp.inf)
+
+    def __call__(self, key, logits):
+        V = logits.shape[-1]
+        if self.k > V:
+            raise errors.ConfigError(f"top-k k={self.k} exceeds the vocabulary size {V}")
+        vals, idx = jax.lax.top_k(scaled(logits, self.temperature), self.k)   # exactly k candidates
+        j = jax.random.categorical(key, vals, axis=-1)
+        return jnp.take_along_axis(idx, j[..., None], axis=-1)[..., 0].astype(jnp.int32)
+
+
+@dataclasses.dataclass(frozen=True)
+class TopP:
+    """Nucleus sampling: keep the smallest top set with probability >= p, renormalise."""
+    p: float
+    temperature: float = 1.0
+
+    def __post_init__(self):
+        try:
+            p = float(self.p)
+        except (TypeError, ValueError):
+            raise errors.ConfigError(f"top-p needs p in (0, 1], got {self.p!r}") from None
+        if not (0.0 < p <= 1.0):
+            raise errors.ConfigError(f"top-p needs p in (0, 1], got {self.p!r}")
+        object.__setattr__(self, "p", p)
+        object.__setattr__(self, "temperature", _check_temperature(self.temperature))
+
+    def filter(self, logits):
+        """Logits with tokens outside the nucleus set to -inf (same shape, original order)."""
+        z = scaled(logits, self.temperature)
+        if self.p >= 1.0:
+            return z                                          # every token; no rounding at the tail
+        order = jnp.argsort(-z, axis=-1)
+        probs_sorted = jnp.take_along_axis(jax.nn.softmax(z, axis=-1), order, axis=-1)
+        mass_before = jnp.cumsum(probs_sorted, axis=-1) - probs_sorted
+        keep_sorted = mass_before < self.p                    # always keeps the top token
+        keep = jnp.take_along_axis(keep_sorted, jnp.argsort(order, axis=-1), axis=-1)  # unsort
+        return jnp.where(keep, z, -jnp.inf)
+
+    def __call__(self, key, logits):
+        return jax.random.categorical(key, self.filter(logits), axis=-1).astype(jnp.int32)
+
+
+def truncated_probs(strategy, logits):
+    """The distribution a strategy samples from, as probabilities [..., V] (for tests and tables)."""
+    if isinstance(strategy, Greedy):
+        return jax.nn.one_hot(strategy(None, logits), logits.shape[-1])
+    if isinstance(strategy, (TopK, TopP)):
+        return jax.nn.softmax(strategy.filter(logits), axis=-1)
+    if isinstance(strategy, Sample):
+        return jax.nn.softmax(scaled(logits, strategy.temperature), axis=-1)
+    raise errors.ConfigError(f"unknown decoding strategy {strategy!r}")
+
+
+def from_name(name: str, **kw):
+    """``"greedy" | "sample" | "top_k" | "top_p"`` -> strategy (for configs)."""
+    table = {"greedy": Greedy, "sample": Sample, "top_k": TopK, "top_p": TopP}
+    if name not in table:
+        raise errors.ConfigError(f"unknown decoding strategy {name!r}; choose one of {sorted(table)}")
+    return table[name](**kw)

@@ -1,0 +1,158 @@
+"""Prompted generation for sequence models with a KV cache, and a recompute-everything baseline.
+
+``generate`` = one parallel ``prefill`` over the prompt (models that have one;
+otherwise the prompt is stepped through) followed by ``lax.scan`` over
+``model.step`` with the cache pytree in the carry.  ``pick(key, logits_BxV)``
+is any decoding strategy from :mod:`jax_ar.decoding`.  ``stop_token`` ends a
+sequence: later positions are filled with ``pad_token`` and not scored.
+
+``generate_recompute`` produces the same distribution but re-runs the full
+parallel forward pass over the whole (padded) context at every step: the
+baseline a KV cache is measured against.  ``generate_sliding`` recomputes
+over the last ``seq_len - 1`` tokens, for samples longer than the context.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Callable, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jax_ar import errors
+
+Pick = Callable[[jax.Array, jax.Array], jax.Array]
+
+
+def check_request(model, prompt, num_new: int, *, max_len: Optional[int] = None) -> np.ndarray:
+    """Validate a prompt ``[B, P]`` (P >= 1) and a number of new tokens; returns the prompt as int32."""
+    p = np.asarray(prompt)
+    if p.ndim != 2 or p.shape[1] < 1 or p.shape[0] < 1:
+        raise errors.ShapeError(f"prompt must have shape [batch, P] with P >= 1, got {p.shape}")
+    V = model.dist.vocab_size
+    errors.check_sequences(p, seq_len=p.shape[1], kind=model.dist.kind, vocab_size=V, name="prompt")
+    if int(num_new) < 1:
+        raise errors.ConfigError(f"num_new must be >= 1, got {num_new}")
+    S = model.seq_len if max_len is None else max_len
+    P = p.shape[1]
+    if P > S:
+        raise errors.ShapeError(f"prompt length {P} is longer than the model's context of {S} tokens")
+    if P + num_new > S:
+        raise errors.ShapeError(
+            f"generating {num_new} tokens after a {P}-token prompt needs {P + num_new} positions but the "
+            f"KV cache holds {S} (the context length); ask for at most {S - P} new tokens")
+    return p.astype(np.int32)
+
+
+def _finish(out_tokens_BxN, lps_BxN, stop_token, pad_token):
+    """Apply the stop token: positions after the first stop become ``pad_token``, unscored."""
+    if stop_token is None:
+        N = out_tokens_BxN.shape[1]
+        return out_tokens_BxN, lps_BxN.sum(1), jnp.full((out_tokens_BxN.shape[0],), N, jnp.int32)
+    is_stop = out_tokens_BxN == stop_token
+    after_stop = jnp.cumsum(is_stop, axis=1) - is_stop > 0         # strictly after the first stop
+    tokens = jnp.where(after_stop, pad_token, out_tokens_BxN)
+    lp = jnp.where(after_stop, 0.0, lps_BxN).sum(1)
+    lengths = jnp.sum(~after_stop, axis=1).astype(jnp.int32)
+    return tokens, lp, lengths
+
+
+def prefill_cache(model, params, prompt_BxP):
+    """Cache at index P (ready for ``step(cache, prompt[:, -1])``)."""
+    if hasattr(model, "prefill"):
+        return model.prefill(params, prompt_BxP)
+    cache = model.init_cache(params, prompt_BxP.shape[0])
+    x_prev = jnp.concatenate([jnp.zeros_like(prompt_BxP[:, :1]), prompt_BxP[:, :-1]], axis=1)
+    cache, _ = jax.lax.scan(lambda c, xp: (model.step(params, c, xp)[1], None), cache, x_prev.T)
+    return cache
+
+
+@functools.partial(jax.jit, static_argnums=(0,), static_argnames=("num_new", "pick", "stop_token",
+                                                                   "pad_token", "unroll"))
+def _generate(model, params, key, prompt_BxP, *, num_new, pick, stop_token, pad_token, unroll):
+    cache = prefill_cache(model, params, prompt_BxP)
+
+    def body(carry, k):
+        cache, x_prev = carry
+        logits, cache = model.step(params, cache, x_prev)
+        x = pick(k, logits).astype(jnp.int32)
+        return (cache, x), (x, model.dist.log_prob(logits, x))
+
+    keys = jax.random.split(key, num_new)
+    _, (xs, lps) = jax.lax.scan(body, (cache, prompt_BxP[:, -1]), keys, unroll=unroll)
+    return _finish(xs.T, lps.T, stop_token, pad_token)
+
+
+def generate(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] = None,
+             stop_token: Optional[int] = None, pad_token: int = 0, unroll: int = 1):
+    """Sample ``num_new`` tokens after ``prompt_BxP`` with the KV cache.
+
+    Returns ``(tokens_BxN, log_prob_B, lengths_B)``: the new tokens, the
+    model's log-probability of them (up to and including a stop token), and
+    the number of valid new tokens per row.  Raises :class:`ShapeError` when
+    ``P + num_new`` exceeds the cache length (the model's context).
+    """
+    p = check_request(model, prompt, num_new)
+    pick = pick or model.dist.sample
+    return _generate(model, params, key, jnp.asarray(p), num_new=int(num_new), pick=pick,
+                     stop_token=stop_token, pad_token=pad_token, unroll=unroll)
+
+
+@functools.partial(jax.jit, static_argnums=(0,), static_argnames=("num_new", "pick"))
+def _generate_recompute(model, params, key, prompt_BxP, *, num_new, pick):
+    B, P = prompt_BxP.shape
+    S = model.seq_len
+    buf_BxS = jnp.zeros((B, S), jnp.int32).at[:, :P].set(prompt_BxP)
+
+    def body(buf, inp):
+        t, k = inp                                   # predict position t from buf[:, :t]
+        logits_BxSxV = model.outputs(params, buf)    # full causal pass over the whole context
+        logits = jax.lax.dynamic_index_in_dim(logits_BxSxV, t, axis=1, keepdims=False)
+        x = pick(k, logits).astype(jnp.int32)
+        buf = jax.lax.dynamic_update_slice(buf, x[:, None], (0, t))
+        return buf, (x, model.dist.log_prob(logits, x))
+
+    ts = jnp.arange(P, P + num_new)
+    _, (xs, lps) = jax.lax.scan(body, buf_BxS, (ts, jax.random.split(key, num_new)))
+    return xs.T, lps.sum(0)
+
+
+def generate_recompute(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] = None):
+    """Baseline without a cache: every step recomputes the whole context.  Returns ``(tokens, log_prob)``."""
+    p = check_request(model, prompt, num_new)
+    return _generate_recompute(model, params, key, jnp.asarray(p), num_new=int(num_new),
+                               pick=pick or model.dist.sample)
+
+
+@functools.partial(jax.jit, static_argnums=(0,), static_argnames=("num_new", "pick"))
+def _generate_sliding(model, params, key, prompt_BxP, *, num_new, pick):
+    B, P = prompt_BxP.shape
+    W = model.seq_len - 1                            # BOS + last W tokens
+    total = P + num_new
+    buf = jnp.zeros((B, total), jnp.int32).at[:, :P].set(prompt_BxP)
+
+    def body(buf, inp):
+        t, k = inp
+        start = jnp.maximum(t - W, 0)
+        window_BxS = jax.lax.dynamic_slice_in_dim(jnp.pad(buf, ((0, 0), (0, 1))), start, model.seq_len, axis=1)
+        logits = jax.lax.dynamic_index_in_dim(model.outputs(params, window_BxS), t - start, axis=1,
+                                              keepdims=False)
+        x = pick(k, logits).astype(jnp.int32)
+        return jax.lax.dynamic_update_slice(buf, x[:, None], (0, t)), x
+
+    _, xs = jax.lax.scan(body, buf, (jnp.arange(P, total), jax.random.split(key, num_new)))
+    return xs.T
+
+
+def generate_sliding(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] = None):
+    """Sample any number of tokens, conditioning on at most the last ``seq_len - 1`` (nanoGPT-style crop)."""
+    p = np.asarray(prompt)
+    if p.ndim != 2 or p.shape[1] < 1:
+        raise errors.ShapeError(f"prompt must have shape [batch, P] with P >= 1, got {p.shape}")
+    if p.shape[1] + num_new < model.seq_len:
+        raise errors.ConfigError("generate_sliding needs P + num_new >= seq_len; use generate()")
+    errors.check_sequences(p, seq_len=p.shape[1], kind=model.dist.kind,
+                           vocab_size=model.dist.vocab_size, name="prompt")
+    return _generate_sliding(model, params, key, jnp.asarray(p, jnp.int32), num_new=int(num_new),
+                             pick=pick or model.dist.sample)

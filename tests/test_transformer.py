@@ -1,0 +1,161 @@
+"""Transformer LM: KV cache == parallel pass, prefill at every prompt length, positions, bad input."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jax_ar import decoding, errors, generation, masks, sampling
+from jax_ar.layers.positional import sinusoidal_encoding
+from jax_ar.models import transformer
+
+V, S = 7, 8
+
+
+def _model(**kw):
+    cfg = dict(vocab_size=V, seq_len=S, num_layers=2, num_heads=2, width=16, mlp_ratio=2)
+    cfg.update(kw)
+    model = transformer.build(**cfg)
+    params = model.init(jax.random.PRNGKey(0))
+    leaves, tree = jax.tree_util.tree_flatten(params)
+    keys = jax.random.split(jax.random.PRNGKey(1), len(leaves))
+    params = jax.tree_util.tree_unflatten(
+        tree, [a + 0.3 * jax.random.normal(k, a.shape) for a, k in zip(leaves, keys)])
+    return model, params
+
+
+def _x(B=3, seed=2):
+    return jax.random.randint(jax.random.PRNGKey(seed), (B, S), 0, V)
+
+
+@pytest.mark.parametrize("kw", [dict(norm="pre", positions="learned"),
+                                dict(norm="post", positions="sinusoidal", tie_weights=False, use_bias=True)])
+def test_cached_step_equals_parallel_at_every_position(kw):
+    model, params = _model(**kw)
+    x = _x()
+    parallel = model.outputs(params, x)
+    stepped = sampling.step_outputs(model, params, x)
+    np.testing.assert_allclose(np.asarray(stepped), np.asarray(parallel), atol=1e-5, rtol=1e-5)
+
+
+def test_prefill_any_prompt_length_matches_parallel():
+    model, params = _model()
+    x = _x()
+    parallel = np.asarray(model.outputs(params, x))
+    # steps from the prefilled cache: feed x[P-1], x[P], ... and read outputs for positions P..S-1
+    run = jax.jit(lambda c, xs: jax.lax.scan(lambda c, xp: model.step(params, c, xp)[::-1], c, xs.T)[1])
+    for P in (1, 3, S - 1, S):
+        cache = model.prefill(params, x[:, :P])
+        assert int(cache["write_index"]) == P
+        if P == S:
+            continue
+        outs = np.moveaxis(np.asarray(run(cache, x[:, P - 1:S - 1])), 0, 1)
+        np.testing.assert_allclose(outs, parallel[:, P:], atol=1e-5, rtol=1e-5, err_msg=f"prompt length {P}")
+
+
+def test_kv_cache_pytree_layout():
+    model, params = _model()
+    cache = model.init_cache(params, 5)
+    assert set(cache) == {"write_index", "layers"} and len(cache["layers"]) == 2
+    for layer in cache["layers"]:
+        assert layer["k"].shape == layer["v"].shape == (5, S, 2, 8)
+
+
+def test_step_past_cache_gives_nan_not_garbage():
+    model, params = _model()
+    cache = dict(model.init_cache(params, 1), write_index=jnp.asarray(S, jnp.int32))
+    out, _ = model.step(params, cache, jnp.zeros((1,), jnp.int32))
+    assert np.isnan(np.asarray(out)).all()
+
+
+def test_generation_past_cache_length_is_an_error():
+    model, params = _model()
+    prompt = np.zeros((2, 3), np.int32)
+    toks, lp, n = generation.generate(model, params, jax.random.PRNGKey(0), prompt, S - 3)
+    assert toks.shape == (2, S - 3) and np.all(np.asarray(n) == S - 3)
+    with pytest.raises(errors.ShapeError, match="KV cache holds 8"):
+        generation.generate(model, params, jax.random.PRNGKey(0), prompt, S - 2)
+
+
+def test_prompt_longer_than_context_is_an_error():
+    model, params = _model()
+    with pytest.raises(errors.ShapeError, match="longer than the model's context"):
+        generation.generate(model, params, jax.random.PRNGKey(0), np.zeros((1, S + 1), np.int32), 1)
+
+
+def test_token_ids_outside_vocab_are_errors():
+    model, params = _model()
+    bad = np.full((1, S), V, np.int32)
+    with pytest.raises(errors.ValueRangeError, match="outside the vocabulary"):
+        model.log_prob(params, bad)
+    with pytest.raises(errors.ValueRangeError, match="outside the vocabulary"):
+        generation.generate(model, params, jax.random.PRNGKey(0), np.array([[1, -1]]), 2)
+
+
+def test_heads_must_divide_width():
+    with pytest.raises(errors.ConfigError, match="does not divide width"):
+        transformer.build(vocab_size=5, seq_len=4, num_heads=3, width=16)
+    with pytest.raises(errors.ConfigError, match="norm"):
+        transformer.build(vocab_size=5, seq_len=4, norm="sandwich")
+
+
+def test_kv_generation_equals_recompute_generation():
+    model, params = _model()
+    prompt = _x(4)[:, :3]
+    for pick in (decoding.Greedy(), decoding.Sample(1.0)):
+        a, lpa, _ = generation.generate(model, params, jax.random.PRNGKey(5), prompt, S - 3, pick=pick)
+        b, lpb = generation.generate_recompute(model, params, jax.random.PRNGKey(5), prompt, S - 3, pick=pick)
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        np.testing.assert_allclose(np.asarray(lpa), np.asarray(lpb), atol=1e-4)
+        full = jnp.concatenate([prompt, a], axis=1)
+        ref = model.log_prob(params, full) - model.log_prob(params, full.at[:, 3:].set(0)) * 0
+        per_pos = model.dist.log_prob(model.outputs(params, full), full)[:, 3:].sum(1)
+        np.testing.assert_allclose(np.asarray(lpa), np.asarray(per_pos), atol=1e-4)
+        assert ref.shape == (4,)
+
+
+def test_stop_token_pads_and_stops_scoring():
+    model, params = _model()
+    prompt = np.zeros((64, 1), np.int32)
+    toks, lp, n = generation.generate(model, params, jax.random.PRNGKey(1), prompt, S - 1, stop_token=2,
+                                      pad_token=6)
+    toks, n = np.asarray(toks), np.asarray(n)
+    for row, length in zip(toks, n):
+        if 2 in row:
+            first = list(row).index(2)
+            assert length == first + 1 and np.all(row[first + 1:] == 6)
+        else:
+            assert length == S - 1
+
+
+def test_sliding_generation_runs_past_context():
+    model, params = _model()
+    out = generation.generate_sliding(model, params, jax.random.PRNGKey(0), np.zeros((2, 2), np.int32), 20)
+    assert out.shape == (2, 20) and int(out.max()) < V
+
+
+def test_sinusoidal_encoding_is_bishop_12_25():
+    r = np.asarray(sinusoidal_encoding(5, 6))
+    for n in range(1, 6):
+        for i in range(6):
+            want = np.sin(n / 10000 ** (i / 6)) if i % 2 == 0 else np.cos(n / 10000 ** ((i - 1) / 6))
+            assert abs(r[n - 1, i] - want) < 1e-6
+
+
+def test_causal_mask_is_the_masks_module_array():
+    assert np.array_equal(np.asarray(masks.causal_mask(3)), np.tril(np.ones((3, 3), bool)))
+
+
+def test_dropout_only_with_a_key():
+    model, params = _model(dropout=0.5)
+    x = _x()
+    a, b = model.outputs(params, x), model.outputs_train(params, x)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    c = model.outputs_train(params, x, jax.random.PRNGKey(0))
+    assert np.abs(np.asarray(c) - np.asarray(a)).max() > 1e-3
+
+
+def test_weight_tying_has_no_separate_head():
+    model, params = _model(tie_weights=True)
+    assert "head" not in params
+    model2, params2 = _model(tie_weights=False)
+    assert "head" in params2
