@@ -5,6 +5,7 @@
 import dataclasses
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jax_ar import evaluate, experiment, images, sampling
@@ -22,6 +23,7 @@ class Config:
     bas_n: int = 4
     train_limit: int = 0               # use only the first N training images (0 = all)
     num_samples: int = 64
+    l2: float = 0.0                    # loss = NLL/D + l2/2 * ||W||^2 (explicit L2 on the weights)
     train: TrainConfig = TrainConfig()
 
 
@@ -30,6 +32,13 @@ BUDGETS = {
     "quick": Config(train=TrainConfig(steps=3000, batch_size=100, lr=3e-3, schedule="cosine", eval_every=500, ckpt_every=500)),
     "full": Config(train=TrainConfig(steps=20000, batch_size=100, lr=3e-3, schedule="cosine", eval_every=1000, ckpt_every=1000)),
 }
+
+
+def l2_loss(model, l2):
+    def loss_fn(params, x, cond, key):
+        nll = -jnp.mean(model.log_prob(params, x, cond)) / model.seq_len
+        return nll + 0.5 * l2 * jnp.sum(params["W"] ** 2)
+    return loss_fn
 
 
 def main(argv=None):
@@ -51,8 +60,8 @@ def main(argv=None):
     print(f"independent Bernoulli (add-one MLE): test NLL {bern_test:.2f} nats")
 
     model = registry.build("fvsbn", **kwargs)
-    res = fit(model, cfg.train, ArrayData(x_train),
-                    x_valid, workdir=run.dir, resume=run.resume)
+    res = fit(model, cfg.train, ArrayData(x_train), x_valid, workdir=run.dir, resume=run.resume,
+              loss_fn=l2_loss(model, cfg.l2))
     test = evaluate.evaluate(model, res.best_params, x_test)
     shape = data_registry.info(spec)["shape"]
     xs, _ = sampling.sample(model, res.best_params, jax.random.PRNGKey(cfg.train.seed), cfg.num_samples)

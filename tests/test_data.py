@@ -121,3 +121,16 @@ def test_real_data_files_match_published_sha256():
         assert files.sha256_of(p) == sha, rel
     x = binarized_mnist.load("valid")
     assert x.shape == (10000, 784) and set(np.unique(x)) <= {0, 1}
+
+
+def test_tfds_route_errors(tmp_path):
+    from jax_ar.data import tfds_route
+    with pytest.raises(ConfigError, match="unknown TFDS data set 'imagenet'"):
+        tfds_route.load("imagenet", "test", tmp_path)
+    with pytest.raises(DataFileError, match="no prepared TFDS data set 'binarized_mnist'"):
+        tfds_route.load("binarized_mnist", "test", tmp_path)
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match="needs TensorFlow"):
+            tfds_route.prepare("binarized_mnist", tmp_path, tmp_path)
