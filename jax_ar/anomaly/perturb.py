@@ -63,3 +63,17 @@ def flip_random_pixels(x_NxD, k: int, seed: int = 0) -> np.ndarray:
     rows = np.arange(x.shape[0])[:, None]
     x[rows, idx] = 1 - x[rows, idx]
     return x
+
+
+def shrink(x_NxD, shape_HW, factor: int = 2) -> np.ndarray:
+    """Scale each image down by ``factor`` (max-pool) and centre it: a smaller digit with fewer on pixels."""
+    imgs = _images(x_NxD, shape_HW)
+    H, W = shape_HW
+    if factor < 1 or H // factor < 1 or W // factor < 1:
+        raise ConfigError(f"shrink factor must be in [1, {min(H, W)}], got {factor}")
+    h, w = H // factor, W // factor
+    small = imgs[:, :h * factor, :w * factor].reshape(-1, h, factor, w, factor).max(axis=(2, 4))
+    out = np.zeros_like(imgs)
+    y0, x0 = (H - h) // 2, (W - w) // 2
+    out[:, y0:y0 + h, x0:x0 + w] = small
+    return out.reshape(len(imgs), -1)

@@ -22,6 +22,7 @@ def image_anomalies(x_test_NxD, shape_HW, *, density: float, shift_px: int, rand
         "vflip": perturb.vflip(x_test_NxD, shape_HW),
         "invert": perturb.invert(x_test_NxD),
         f"shift_{s}px": perturb.shift(x_test_NxD, shape_HW, s, s),
+        "shrink_half": perturb.shrink(x_test_NxD, shape_HW, 2),
         f"random_{random_flips}_flips": perturb.flip_random_pixels(x_test_NxD, random_flips, seed=seed + 1),
     }
 
