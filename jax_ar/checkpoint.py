@@ -51,15 +51,44 @@ class Checkpointer:
         return sorted(self.latest.all_steps())
 
     def restore_latest(self, template):
-        """(step, state) from the newest readable checkpoint, or None if there is none."""
+        """(step, state) from the newest readable checkpoint, or None if there is none.
+
+        ``template`` (arrays with shardings) says where the restored arrays go,
+        so a checkpoint written on N devices restores onto any other mesh.
+        Unreadable newer checkpoints are skipped with a warning naming their
+        step and moved to ``corrupt/`` (so training can write that step again);
+        older ones are never touched.
+        """
+        bad = []
         for step in reversed(self.steps()):
             try:
                 state = self.latest.restore(step, args=ocp.args.StandardRestore(template))
-                return step, state
             except Exception as e:  # corrupted or truncated checkpoint
                 warnings.warn(f"checkpoint at step {step} in {self.workdir / 'ckpt'} is unreadable "
                               f"({type(e).__name__}: {str(e)[:200]}); trying an older one", stacklevel=2)
+                bad.append(step)
+                continue
+            for b in bad:
+                self._quarantine(b)
+            return step, state
         return None
+
+    def _quarantine(self, step: int) -> None:
+        import jax
+        src = self.workdir / "ckpt" / str(step)
+        dst = self.workdir / "corrupt" / f"ckpt-{step}"
+        if jax.process_index() == 0 and src.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            i = 0
+            while dst.exists():
+                i += 1
+                dst = self.workdir / "corrupt" / f"ckpt-{step}.{i}"
+            src.rename(dst)
+            log.warning("moved unreadable checkpoint %s to %s", src, dst)
+        if jax.process_count() > 1:
+            from jax.experimental import multihost_utils
+            multihost_utils.sync_global_devices(f"jax_ar_quarantine_{step}")
+        self.latest.reload()
 
     def restore_best(self, params_template):
         self.best.reload()

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jax_ar import checkpoint, evaluate
+from jax_ar import checkpoint, distributed, evaluate
 from jax_ar.data.batching import ArrayData, WindowData  # noqa: F401  (re-exported)
 from jax_ar.errors import CheckpointError, ConfigError, JaxArError
 from jax_ar.optim import make_optimizer
@@ -87,20 +87,12 @@ def _cast_params(params, dtype):
 
 
 def make_mesh(spec: str):
-    """``"data:N"`` -> (Mesh over N devices with axis 'data', batch sharding, replicated sharding)."""
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
-    name, _, n = spec.partition(":")
-    if name != "data" or not n.isdigit() or int(n) < 1:
-        raise ConfigError(f"mesh must look like 'data:N', got {spec!r}")
-    n = int(n)
-    devs = jax.devices()
-    if n > len(devs):
-        raise ConfigError(f"mesh asks for {n} devices but only {len(devs)} are visible")
-    mesh = Mesh(np.array(devs[:n]), ("data",))
-    return mesh, NamedSharding(mesh, P("data")), NamedSharding(mesh, P())
+    """``"data:N"`` or ``"data:N,fsdp:M"`` -> (Mesh, batch sharding, replicated sharding)."""
+    mesh = distributed.make_mesh(spec)
+    return mesh, distributed.batch_sharding(mesh), distributed.replicated(mesh)
 
 
-def make_train_step(model, cfg: TrainConfig, opt, loss_fn):
+def make_train_step(model, cfg: TrainConfig, opt, loss_fn, state_sharding=None, replicated=None):
     dtype = jnp.bfloat16 if cfg.compute_dtype == "bfloat16" else jnp.float32
 
     def step_fn(state, x, cond):
@@ -117,16 +109,21 @@ def make_train_step(model, cfg: TrainConfig, opt, loss_fn):
         new = jax.tree_util.tree_map(lambda n, o: jnp.where(ok, n, o), new, state)
         return new, {"loss": loss, "grad_norm": gnorm, "ok": ok}
 
-    return jax.jit(step_fn, donate_argnums=0)
+    if state_sharding is None:
+        return jax.jit(step_fn, donate_argnums=0)
+    # keep the state's layout fixed from step to step; metrics are replicated scalars
+    return jax.jit(step_fn, donate_argnums=0, out_shardings=(state_sharding, replicated))
 
 
 def fit(model, cfg: TrainConfig, train_data, valid_x=None, valid_cond=None, *,
         workdir=None, resume: bool = False, loss_fn: Optional[Callable] = None,
-        init_params=None, progress: bool = True, valid_fn: Optional[Callable] = None) -> TrainResult:
+        init_params=None, progress: bool = True, valid_fn: Optional[Callable] = None,
+        on_step: Optional[Callable[[int], None]] = None) -> TrainResult:
     """Train ``model`` on ``train_data`` (an object with ``batch(step, batch_size, seed)``).
 
     valid_x: examples for validation NLL (nats per example), used to keep the
     best params; or pass ``valid_fn(params) -> nll`` for custom validation.
+    ``on_step(step)`` runs after each completed step (and its checkpoint, if any).
     """
     cfg.validate()
     t0 = time.time()
@@ -135,6 +132,18 @@ def fit(model, cfg: TrainConfig, train_data, valid_x=None, valid_cond=None, *,
     opt, sched = make_optimizer(cfg)
     state = {"params": params, "opt_state": opt.init(params), "step": jnp.asarray(0, jnp.int32),
              "key": k_train}
+    mesh_sh = make_mesh(cfg.mesh) if cfg.mesh else None
+    state_sh = None
+    if mesh_sh is not None:
+        n_dev = mesh_sh[0].devices.size
+        if cfg.batch_size % n_dev:
+            raise ConfigError(f"batch_size {cfg.batch_size} must be divisible by the {n_dev} devices "
+                              f"of mesh {cfg.mesh!r}")
+        state_sh = {"params": distributed.state_shardings(state["params"], mesh_sh[0]),
+                    "opt_state": distributed.state_shardings(state["opt_state"], mesh_sh[0]),
+                    "step": mesh_sh[2], "key": mesh_sh[2]}
+        state = distributed.put_global(state, state_sh)
+    main_proc = distributed.is_main_process()
     ckpt = checkpoint.Checkpointer(workdir, cfg.keep) if workdir is not None else None
     if ckpt is not None:
         existing = ckpt.steps()
@@ -142,20 +151,21 @@ def fit(model, cfg: TrainConfig, train_data, valid_x=None, valid_cond=None, *,
             raise CheckpointError(f"{str(workdir)!r} already holds checkpoints (steps {existing}); "
                                   f"pass --resume to continue it, or choose a new --workdir")
         if resume and existing:
+            # the template carries the target shardings: a checkpoint written on any
+            # number of devices is restored onto this run's mesh
             got = ckpt.restore_latest(state)
             if got is None:
                 raise CheckpointError(f"no readable checkpoint in {str(Path(workdir) / 'ckpt')!r}")
             state = got[1]
-    mesh_sh = make_mesh(cfg.mesh) if cfg.mesh else None
-    if mesh_sh is not None:
-        state = jax.device_put(state, mesh_sh[2])
     loss_fn = loss_fn or default_loss(model)
-    train_step = make_train_step(model, cfg, opt, loss_fn)
+    train_step = make_train_step(model, cfg, opt, loss_fn, state_sh, None if mesh_sh is None else mesh_sh[2])
     if valid_fn is None and valid_x is not None:
         def valid_fn(p):
+            if jax.process_count() > 1:  # evaluate the gathered params on this process's devices
+                p = distributed.to_host(p)
             lp = evaluate.log_prob_batched(model, p, valid_x, valid_cond, batch_size=cfg.eval_batch_size)
             return -float(np.mean(lp))
-    metrics_file = open(Path(workdir) / "metrics.jsonl", "a") if workdir is not None else None
+    metrics_file = open(Path(workdir) / "metrics.jsonl", "a") if workdir is not None and main_proc else None
     history = []
 
     def log(rec):
@@ -182,7 +192,7 @@ def fit(model, cfg: TrainConfig, train_data, valid_x=None, valid_cond=None, *,
 
     start = int(state["step"])
     bar = None
-    if progress:
+    if progress and main_proc:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, initial=start, desc="train", dynamic_ncols=True, mininterval=1.0)
     step = start
@@ -191,9 +201,9 @@ def fit(model, cfg: TrainConfig, train_data, valid_x=None, valid_cond=None, *,
             x, cond = train_data.batch(step, cfg.batch_size, cfg.seed)
             x = jnp.asarray(x).astype(model.input_dtype)
             cond = None if cond is None else jnp.asarray(cond, jnp.int32)
-            if mesh_sh is not None:
-                x = jax.device_put(x, mesh_sh[1])
-                cond = None if cond is None else jax.device_put(cond, mesh_sh[1])
+            if mesh_sh is not None:  # every process holds the global batch; each sends its own rows
+                x = distributed.put_global(x, mesh_sh[1])
+                cond = None if cond is None else distributed.put_global(cond, mesh_sh[1])
             state, m = train_step(state, x, cond)
             if not bool(m["ok"]):
                 last = ckpt.steps()[-1] if ckpt is not None and ckpt.steps() else None
@@ -214,6 +224,8 @@ def fit(model, cfg: TrainConfig, train_data, valid_x=None, valid_cond=None, *,
                 do_eval(step)
             if ckpt is not None and (step % cfg.ckpt_every == 0 or step == cfg.steps):
                 ckpt.save(step, state)
+            if on_step is not None:
+                on_step(step)
     finally:
         if bar is not None:
             bar.close()
