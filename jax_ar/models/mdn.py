@@ -80,3 +80,29 @@ def build(seq_len: int = 1000, window: int = 16, hidden: int = 64, num_layers: i
             raise errors.ConfigError(f"mdn {name} must be an integer >= {lo}, got {v!r}")
     net = MDNNet(seq_len, window, hidden, num_layers, num_components, linear_skip, min_log_scale)
     return LinenARModel(net, seq_len, distributions.MixtureOfGaussians(num_components))
+
+
+def clip_log_probs(model, params, clips: list, *, batch_size: int = 8):
+    """Per-element log-densities of variable-length clips, each from zero history.
+
+    Clips are zero-padded at the END to a common length (causality: padding
+    after a clip cannot change its outputs) and the padded positions are
+    dropped; ``model`` must be built with ``seq_len`` >= the longest clip.
+    Returns a list of float64 arrays, one per clip.
+    """
+    import numpy as np
+    L = model.seq_len
+    for i, c in enumerate(clips):
+        errors.check_finite(np.asarray(c), f"clip {i}")
+        if np.ndim(c) != 1 or len(c) > L:
+            raise errors.ShapeError(f"clip {i} has shape {np.shape(c)}; need 1-D of length <= {L}")
+    fn = jax.jit(lambda p, x: model.dist.log_prob(model.outputs(p, x), x))
+    out = []
+    for s in range(0, len(clips), batch_size):
+        part = clips[s:s + batch_size]
+        x = np.zeros((batch_size, L), np.float32)
+        for j, c in enumerate(part):
+            x[j, :len(c)] = c
+        lp = np.asarray(fn(params, jnp.asarray(x)), np.float64)
+        out += [lp[j, :len(c)] for j, c in enumerate(part)]
+    return out
