@@ -89,17 +89,7 @@ def test_class_label_changes_the_distribution(gated):
 
 # ------------------------------------------------------- receptive fields
 def _field(model, params, r, c):
-    """|d out(r, c) / d input| over the image, from a float relaxation of the input."""
-    H, W = model.height, model.width
-    net = model.module
-    x = jax.random.uniform(jax.random.PRNGKey(5), (1, H * W))
-    cond = jnp.zeros((1,), jnp.int32) if model.num_classes else None
-
-    def f(x_flat):
-        out = net.apply({"params": params}, x_flat, cond)
-        return out[0, r * W + c, 0]
-
-    return np.abs(np.asarray(jax.jit(jax.grad(f))(x))).reshape(H, W)
+    return pixelcnn.receptive_field(model, params, r, c)
 
 
 def test_plain_pixelcnn_has_a_blind_spot_however_deep():

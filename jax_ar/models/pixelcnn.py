@@ -173,6 +173,24 @@ class PixelCNNNet(nn.Module):
         return self._head(h), {"t": t + 1, "img": img, "u": us}
 
 
+def receptive_field(model, params, row: int, col: int, seed: int = 5) -> np.ndarray:
+    """``|d out(row, col) / d x|`` over the image, shape [H, W], at a random real-valued input.
+
+    The input is relaxed to floats in [0, 1] so the gradient exists; a zero
+    entry means the output at (row, col) cannot depend on that pixel.
+    """
+    H, W = model.height, model.width
+    if not (0 <= row < H and 0 <= col < W):
+        raise errors.ShapeError(f"pixel ({row}, {col}) is outside the {H}x{W} image")
+    x = jax.random.uniform(jax.random.PRNGKey(seed), (1, H * W)) * (model.dist.vocab_size - 1)
+    cond = jnp.zeros((1,), jnp.int32) if model.num_classes else None
+
+    def f(x_flat):
+        return model.module.apply({"params": params}, x_flat, cond)[0, row * W + col, 0]
+
+    return np.abs(np.asarray(jax.jit(jax.grad(f))(x))).reshape(H, W)
+
+
 def receptive_field_rows(num_blocks: int, first_kernel: int = 7, kernel: int = 3) -> int:
     """How many rows above a pixel its output can see (plain PixelCNN)."""
     return first_kernel // 2 + num_blocks * (kernel // 2)
