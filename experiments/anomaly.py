@@ -30,7 +30,7 @@ class Config:
     bas_n: int = 6
     hidden_sizes: tuple[int, ...] = (500,)
     train_limit: int = 0
-    num_test: int = 1000                  # test digits scored (and anomalies of each type)
+    num_test: int = 1000                  # test digits scored (random subset) (and anomalies of each type)
     shift_px: int = 3                     # shift down and right by this many pixels
     adv_pixels: int = 20                  # pixels flipped by the attack (and by the random-flip control)
     adv_rounds: int = 5
@@ -62,8 +62,9 @@ def main(argv=None):
     spec = {"name": cfg.dataset} if cfg.dataset == "binarized_mnist" else {"name": cfg.dataset, "n": cfg.bas_n}
     x_train, _ = data_registry.load_split(spec, "train", run.data_dir)
     x_train = x_train[:cfg.train_limit] if cfg.train_limit else x_train
-    x_valid = data_registry.load_split(spec, "valid", run.data_dir)[0][:cfg.num_test]
-    x_test = data_registry.load_split(spec, "test", run.data_dir)[0][:cfg.num_test]
+    # random subsets: the MNIST test file is sorted by digit
+    x_valid = pipeline.subsample(data_registry.load_split(spec, "valid", run.data_dir)[0], cfg.num_test, 1)
+    x_test = pipeline.subsample(data_registry.load_split(spec, "test", run.data_dir)[0], cfg.num_test, 2)
     shape, D = data_registry.info(spec)["shape"], x_train.shape[1]
 
     # 1. the likelihood model (MADE, one raster-order mask) and the background model

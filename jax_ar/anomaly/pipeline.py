@@ -55,3 +55,15 @@ def markdown_table(table: dict[str, dict[str, float]], scored: dict[str, dict], 
         rows.append(f"| {name} | {sc['model_nll'].mean():.1f} | {sc['on_fraction'].mean():.3f} | "
                     f"{t['nll']:.3f} | {t['likelihood_ratio']:.3f} | {t['typicality']:.3f} |")
     return head + "\n".join(rows) + "\n"
+
+
+def subsample(x_NxD, num: int, seed: int = 0) -> np.ndarray:
+    """``num`` rows drawn without replacement (in file order), or all rows when ``num`` >= N.
+
+    The binarized MNIST test file is sorted by digit, so its first rows are all zeros: never take a prefix.
+    """
+    x = np.asarray(x_NxD)
+    if num >= x.shape[0]:
+        return x
+    idx = np.sort(np.random.default_rng(seed).choice(x.shape[0], num, replace=False))
+    return x[idx]
