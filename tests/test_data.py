@@ -134,3 +134,13 @@ def test_tfds_route_errors(tmp_path):
     except ImportError:
         with pytest.raises(ConfigError, match="needs TensorFlow"):
             tfds_route.prepare("binarized_mnist", tmp_path, tmp_path)
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("JAX_AR_TFDS_DIR"),
+                    reason="set JAX_AR_TFDS_DIR to a directory prepared by jax_ar.data.tfds_route")
+def test_tfds_prepared_data_matches_direct_reader():
+    import os
+    from jax_ar.data import tfds_route
+    a = tfds_route.load("binarized_mnist", "test", os.environ["JAX_AR_TFDS_DIR"])
+    b = binarized_mnist.load("test")
+    assert sorted(map(bytes, a)) == sorted(map(bytes, b))  # same images; TFDS stores them shuffled
