@@ -125,3 +125,25 @@ def test_interrupted_save_keeps_the_older_checkpoint(tmp_path, monkeypatch):
     ck.close()
     assert step == 1
     np.testing.assert_array_equal(np.asarray(got["w"]), state["w"])
+
+
+def test_bfloat16_nan_step_stops_with_step_number_and_keeps_checkpoint(tmp_path):
+    import jax.numpy as jnp
+    from jax_ar.train import TrainingDivergedError
+    m = _model()
+
+    def loss_fn(params, x, cond, key):  # params arrive in bfloat16; NaN once the biases moved
+        assert params["b"].dtype == jnp.bfloat16
+        base = -jnp.mean(m.log_prob(params, x, cond)) / m.seq_len
+        return jnp.where(jnp.abs(params["b"].astype(jnp.float32)).sum() > 0.5, jnp.inf, base)
+
+    cfg = TrainConfig(steps=50, batch_size=32, lr=0.05, ckpt_every=1, eval_every=100, compute_dtype="bfloat16")
+    with pytest.raises(TrainingDivergedError,
+                       match=r"non-finite loss/gradient at step (\d+).*last good checkpoint \(step \1\)"):
+        fit(m, cfg, ArrayData(X), None, workdir=tmp_path, loss_fn=loss_fn, progress=False)
+    last = _steps(tmp_path)[-1]
+    ck = Checkpointer(tmp_path)
+    step, state = ck.restore_latest(None)
+    ck.close()
+    assert step == last and all(np.isfinite(np.asarray(a)).all() for a in jax.tree_util.tree_leaves(state))
+    assert np.asarray(state["params"]["b"]).dtype == np.float32   # float32 master params

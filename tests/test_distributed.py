@@ -48,18 +48,19 @@ def maxdiff(a, b):
 def losses(res):
     return [r["loss"] for r in res.history if "loss" in r]
 
+# SGD (with momentum) throughout: Adam divides by sqrt(v), which turns float noise in gradients
+# that are ~0 in exact arithmetic into updates of +-lr, so two correct runs differ by up to lr.
 # 1. one data-parallel step == one single-device step
-for opt in ("sgd", "adam"):
-    base = TrainConfig(steps=1, batch_size=64, lr=0.1, optimizer=opt, log_every=1, eval_every=100)
-    one = fit(fv, base, ArrayData(X), progress=False)
-    dp = fit(fv, TrainConfig(**{**base.__dict__, "mesh": "data:8"}), ArrayData(X), progress=False)
-    out[f"step_{opt}"] = [maxdiff(one.params, dp.params), abs(losses(one)[0] - losses(dp)[0])]
-    out[f"dp_sharding_{opt}"] = str(jax.tree_util.tree_leaves(dp.params)[0].sharding.spec)
+base = TrainConfig(steps=1, batch_size=64, lr=0.1, optimizer="sgd", log_every=1, eval_every=100)
+one = fit(fv, base, ArrayData(X), progress=False)
+dp = fit(fv, TrainConfig(**{**base.__dict__, "mesh": "data:8"}), ArrayData(X), progress=False)
+out["step"] = [maxdiff(one.params, dp.params), abs(losses(one)[0] - losses(dp)[0])]
+out["dp_sharding"] = str(jax.tree_util.tree_leaves(dp.params)[0].sharding.spec)
 
 # 2. FSDP (params + optimizer state split over a second axis) for the Transformer
 tf = registry.build("transformer_prenorm", vocab_size=2, seq_len=9, num_layers=1, num_heads=2, width=16,
                     mlp_ratio=2)
-base = TrainConfig(steps=2, batch_size=32, lr=1e-2, log_every=1, eval_every=100)
+base = TrainConfig(steps=2, batch_size=32, lr=0.1, optimizer="sgd", log_every=1, eval_every=100)
 one = fit(tf, base, ArrayData(X), progress=False)
 fs = fit(tf, TrainConfig(**{**base.__dict__, "mesh": "data:2,fsdp:4"}), ArrayData(X), progress=False)
 out["fsdp"] = [maxdiff(one.params, fs.params), max(abs(a - b) for a, b in zip(losses(one), losses(fs)))]
@@ -67,8 +68,8 @@ out["fsdp_specs"] = sorted({str(a.sharding.spec) for a in jax.tree_util.tree_lea
 
 # 3. written on 8 devices, restored on 1 and on 4, training continues with the same loss
 tmp = Path(tempfile.mkdtemp())
-cfg = TrainConfig(steps=10, batch_size=32, lr=0.05, log_every=1, eval_every=5, ckpt_every=5, keep=5,
-                  mesh="data:8")
+cfg = TrainConfig(steps=10, batch_size=32, lr=0.5, optimizer="sgd", log_every=1, eval_every=5,
+                  ckpt_every=5, keep=5, mesh="data:8")
 ref = fit(fv, cfg, ArrayData(X), X[:64], workdir=tmp / "a", progress=False)
 for mesh in ("", "data:4"):
     d = tmp / ("b" + mesh.replace(":", ""))
@@ -86,12 +87,12 @@ print("OUT " + json.dumps(out))
 
 def test_eight_devices_data_parallel_fsdp_and_checkpoint_portability():
     out = run_child(CHILD, devices=8)
-    for opt in ("sgd", "adam"):
-        params_diff, loss_diff = out[f"step_{opt}"]
-        # the state after the step agrees to 1e-6; the reported loss differs only by the
-        # order of the batch reduction (8 partial sums), a few float32 ulps
-        assert params_diff < 1e-6 and loss_diff < 1e-5, (opt, out)
-    assert out["dp_sharding_sgd"] == "PartitionSpec()"        # data parallel: params replicated
+    print(out)  # the measured differences (pytest -s)
+    params_diff, loss_diff = out["step"]
+    # the state after the step agrees to 1e-6; the reported loss differs only by the
+    # order of the batch reduction (8 partial sums), a few float32 ulps
+    assert params_diff < 1e-6 and loss_diff < 1e-5, out
+    assert out["dp_sharding"] == "PartitionSpec()"        # data parallel: params replicated
     params_diff, loss_diff = out["fsdp"]
     assert params_diff < 1e-5 and loss_diff < 1e-5, out
     assert any("fsdp" in s for s in out["fsdp_specs"]), out  # FSDP: params really are split
