@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from jax_ar import audio, experiment, linear_ar
+from jax_ar import experiment, linear_ar
 from jax_ar.data import spoken_digit
 from jax_ar.data.synthetic import GaussianAR
 from jax_ar.linear_ar import speech
@@ -80,7 +80,7 @@ def synthetic_part(cfg):
 def audio_part(cfg, data_dir):
     train = spoken_digit.load("train", data_dir, limit=cfg.train_limit or None)
     test = spoken_digit.load("test", data_dir, limit=cfg.test_limit or None)
-    enc = lambda clips: [np.asarray(audio.mu_law_encode(s, cfg.channels)) for s, _, _ in clips]
+    enc = lambda clips: speech.encode_clips([s for s, _, _ in clips], cfg.channels)
     q_train, q_test = enc(train), enc(test)
     table = {}
     for domain in speech.DOMAINS:

@@ -94,7 +94,8 @@ def audio_part(cfg, run):
     test = dequantise(spoken_digit.load("test", run.data_dir, limit=cfg.test_limit or None), 1)
     n_test = sum(c.size for c in test)
     ar = linear_ar.fit_pooled(train, cfg.ar_order, pad=True)
-    ar_nll = -sum(float(linear_ar.log_likelihood(ar, c, pad=True)) for c in test) / n_test
+    ar_ll, _ = linear_ar.log_likelihood_pooled(ar, test, pad=True)
+    ar_nll = -ar_ll / n_test
     S = cfg.audio_scale
     stream = (np.concatenate(train) * S).astype(np.float32)
     kw = dict(window=cfg.audio_window, hidden=cfg.hidden, num_layers=cfg.num_layers,

@@ -145,3 +145,14 @@ def test_wrong_shape_is_a_clear_error():
         linear_ar.fit(np.zeros((2, 3, 4)), 1)
     with pytest.raises(errors.ShapeError, match="non-empty list"):
         linear_ar.fit_pooled([], 1)
+
+
+def test_pooled_log_likelihood_equals_sum_over_series():
+    a, b = _ar_series(PHIS[2], 50, seed=10), _ar_series(PHIS[2], 71, seed=11)
+    f = linear_ar.fit_pooled([a, b], 2, pad=True)
+    for pad in (True, False):
+        tot, n = linear_ar.log_likelihood_pooled(f, [a, b], pad=pad)
+        ref = linear_ar.log_likelihood(f, a, pad=pad) + linear_ar.log_likelihood(f, b, pad=pad)
+        np.testing.assert_allclose(tot, ref, rtol=1e-12)
+        assert n == (121 if pad else 117)
+    assert np.isclose(linear_ar.log_likelihood_pooled(f, [a, b], pad=True)[0], f.llf)

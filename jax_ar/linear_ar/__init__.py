@@ -3,4 +3,4 @@ likelihood, simulation and forecasting (the classical baseline of the library).
 
 The contract model wrapping a fitted AR(p) is :mod:`jax_ar.models.ar_linear`.
 """
-from jax_ar.linear_ar.fit import ARFit, fit, fit_ar1_lecture, fit_pooled, log_likelihood  # noqa: F401
+from jax_ar.linear_ar.fit import ARFit, fit, fit_ar1_lecture, fit_pooled, log_likelihood, log_likelihood_pooled  # noqa: F401

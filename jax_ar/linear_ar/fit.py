@@ -225,20 +225,36 @@ def fit_pooled(series: list, p: int, *, pad: bool = False) -> ARFit:
     target is a separator (or, without ``pad``, whose lags cross into one)
     get weight 0 - one compiled call, no per-series Python loop in the solve.
     """
+    xh, w = _pooled_layout(series, p, pad)
+    if w.sum() < p + 1:
+        raise errors.ConfigError(f"AR({p}) with intercept needs at least {p + 1} regression rows, got {int(w.sum())}")
+    with jax.enable_x64(True):
+        return _to_fit(jax.block_until_ready(_fit_one(jnp.asarray(xh), jnp.asarray(w), p)))
+
+
+def _pooled_layout(series, p: int, pad: bool):
+    """Series end to end with p zero separators -> (history+targets xh, target weights w)."""
     if not isinstance(series, (list, tuple)) or not series:
-        raise errors.ShapeError("fit_pooled needs a non-empty list of 1-D series")
+        raise errors.ShapeError("pooled AR needs a non-empty list of 1-D series")
     parts, wparts = [], []
     for i, s in enumerate(series):
         a = check_series(s, name=f"series[{i}]")
         check_order(p, a.shape[0])
         parts += [np.zeros(p), a]
         wparts += [np.zeros(p), np.r_[np.zeros(0 if pad else p), np.ones(a.shape[0] - (0 if pad else p))]]
-    xh = np.concatenate(parts)
-    w = np.concatenate(wparts)[p:]  # weights of targets xh[p:]
-    if w.sum() < p + 1:
-        raise errors.ConfigError(f"AR({p}) with intercept needs at least {p + 1} regression rows, got {int(w.sum())}")
+    return np.concatenate(parts), np.concatenate(wparts)[p:]  # weights of the targets xh[p:]
+
+
+def log_likelihood_pooled(params: ARFit, series: list, *, pad: bool = False) -> tuple[float, int]:
+    """Total conditional log-likelihood (nats) of many series of any lengths, and the number of terms.
+
+    One compiled call for all series (no recompilation per length).
+    """
+    p = check_order(params.order, 10 ** 12)
+    xh, w = _pooled_layout(series, p, pad)
     with jax.enable_x64(True):
-        return _to_fit(jax.block_until_ready(_fit_one(jnp.asarray(xh), jnp.asarray(w), p)))
+        c, phi, s2 = (jnp.asarray(v, jnp.float64) for v in (params.c, params.phi, params.sigma2))
+        return float(_loglik_one(jnp.asarray(xh), jnp.asarray(w), p, c, phi, s2)), int(w.sum())
 
 
 def fit_ar1_lecture(x) -> tuple[float, float, float]:

@@ -50,9 +50,21 @@ def bin_edges(domain: str, channels: int = 256) -> np.ndarray:
     return np.clip((np.arange(channels + 1) - 0.5) * 2.0 / (channels - 1) - 1.0, -1.0, 1.0)
 
 
+def signals(clips_q: list, domain: str, channels: int = 256) -> list:
+    """:func:`signal` of many clips in one call (one array shape, so nothing recompiles per clip)."""
+    sizes = np.cumsum([np.size(q) for q in clips_q])[:-1]
+    return np.split(signal(np.concatenate([np.ravel(q) for q in clips_q]), domain, channels), sizes)
+
+
+def encode_clips(clips: list, channels: int = 256) -> list:
+    """mu-law classes of many float clips, encoded as one concatenated array."""
+    sizes = np.cumsum([np.size(c) for c in clips])[:-1]
+    return np.split(np.asarray(audio.mu_law_encode(np.concatenate(clips), channels)), sizes)
+
+
 def fit_clips(clips_q: list, p: int, domain: str = "linear", channels: int = 256) -> ARFit:
     """One AR(p) for all clips (lists of mu-law classes), zero history before each clip."""
-    return fit_pooled([signal(q, domain, channels) for q in clips_q], p, pad=True)
+    return fit_pooled(signals(clips_q, domain, channels), p, pad=True)
 
 
 def predicted_means(params: ARFit, x: np.ndarray) -> np.ndarray:
@@ -79,8 +91,9 @@ def bits_per_sample(params: ARFit, clips_q: list, domain: str = "linear", channe
         q = np.asarray(q)
         if q.ndim != 1 or q.size == 0:
             raise errors.ShapeError(f"each clip must be a non-empty 1-D array of classes, got shape {q.shape}")
-        means.append(predicted_means(params, signal(q, domain, channels)))
-        qs.append(q)
+    for q, x in zip(clips_q, signals(clips_q, domain, channels)):
+        means.append(predicted_means(params, x))
+        qs.append(np.asarray(q))
     mean = np.concatenate(means)
     q = np.concatenate(qs).astype(np.int32)
     with jax.enable_x64(True):
