@@ -5,7 +5,8 @@
 Trains a MADE (exact log-likelihood), scores test digits against anomaly sets (Bernoulli noise at
 the data's pixel density, flipped / inverted / shifted digits, random and adversarial pixel flips
 against a small MLP classifier trained here) by raw NLL, by a likelihood ratio against the
-independent-Bernoulli background model, and by a typicality test; writes the AUROC table
+independent-Bernoulli background model, by a typicality test and by input complexity (NLL minus the
+zlib-compressed length); writes the AUROC table
 (auroc.md), example PNGs per anomaly type, and the classifier's accuracy before and after
 purification.  The MNIST files have no labels: the classifier learns k-means cluster ids.
 """
@@ -116,6 +117,7 @@ def main(argv=None):
                auroc={n: {s: round(v, 4) for s, v in t.items()} for n, t in table.items()},
                mean_auroc_nll=round(float(np.mean([t["nll"] for t in table.values()])), 4),
                mean_auroc_typicality=round(float(np.mean([t["typicality"] for t in table.values()])), 4),
+               mean_auroc_complexity=round(float(np.mean([t["complexity"] for t in table.values()])), 4),
                classifier_accuracy=acc, purified_adversarial_nll=round(float(nll_pur.mean()), 3),
                adversarial_nll=round(float(scored[f"adversarial_{cfg.adv_pixels}_flips"]["model_nll"].mean()), 3),
                num_test=len(x_test))

@@ -85,6 +85,12 @@ def test_likelihood_ratio_corrects_simple_inputs():
         scores.typicality(nll_out, [])
 
 
+def test_compressed_length_grows_with_image_complexity():
+    blank, busy = np.zeros((1, 784), np.uint8), perturb.bernoulli_noise(1, 784, 0.5)
+    lb, lbusy = scores.compressed_nats(blank)[0], scores.compressed_nats(busy)[0]
+    assert lb < 100 < 8 * np.log(2) * 98 < lbusy      # 98 packed bytes do not compress
+
+
 def test_pipeline_table_and_markdown():
     bg = registry.build("bernoulli", seq_len=16)
     bp = fit_mle(synthetic.bars_and_stripes_dataset(4, 500))
@@ -94,6 +100,7 @@ def test_pipeline_table_and_markdown():
     table = pipeline.auroc_table(scored)
     assert set(table) == set(sets) - {"test"}
     assert all(t["likelihood_ratio"] == 0.5 for t in table.values())   # model == background: no signal
+    assert all(set(t) == set(scores.SCORES) for t in table.values())
     md = pipeline.markdown_table(table, scored)
     assert md.count("\n") == 2 + len(sets) and "| test (normal) |" in md
 
@@ -147,7 +154,7 @@ def test_purify_raises_likelihood_within_budget():
 def test_purify_rejects_non_binary_models():
     m = registry.build("made_categorical", seq_len=4, vocab_size=3, hidden_sizes=(6,))
     with pytest.raises(ConfigError, match="binary"):
-        purify.relaxed_log_prob(m, m.init(jax.random.PRNGKey(0)), np.zeros((1, 4), np.float32))
+        purify.relaxed_log_prob(m, None, np.zeros((1, 4), np.float32))   # checked before params are used
 
 
 # ---------------------------------------------------------- the experiment

@@ -31,7 +31,7 @@ def score_sets(nll_fn, bg_nll_fn, sets: dict[str, np.ndarray], reference_nll) ->
     """{set name: {score name: scores}} for every set, computed from model and background NLLs."""
     out = {}
     for name, x in sets.items():
-        out[name] = all_scores(nll_fn(x), bg_nll_fn(x), reference_nll)
+        out[name] = all_scores(nll_fn(x), bg_nll_fn(x), reference_nll, x)
         out[name]["model_nll"] = out[name]["nll"]
         out[name]["on_fraction"] = np.asarray(x, np.float64).mean(1)
     return out
@@ -47,13 +47,13 @@ def auroc_table(scored: dict[str, dict], normal: str = "test") -> dict[str, dict
 def markdown_table(table: dict[str, dict[str, float]], scored: dict[str, dict], normal: str = "test") -> str:
     """A README-ready table: AUROC per anomaly type and score, with mean NLL and on-pixel fraction."""
     head = ("| anomaly type | mean NLL (nats) | on pixels | AUROC raw NLL | AUROC likelihood ratio "
-            "| AUROC typicality |\n|---|---|---|---|---|---|\n")
+            "| AUROC typicality | AUROC input complexity |\n|---|---|---|---|---|---|---|\n")
     b = scored[normal]
-    rows = [f"| {normal} (normal) | {b['model_nll'].mean():.1f} | {b['on_fraction'].mean():.3f} | - | - | - |"]
+    rows = [f"| {normal} (normal) | {b['model_nll'].mean():.1f} | {b['on_fraction'].mean():.3f} | - | - | - | - |"]
     for name, t in table.items():
         sc = scored[name]
         rows.append(f"| {name} | {sc['model_nll'].mean():.1f} | {sc['on_fraction'].mean():.3f} | "
-                    f"{t['nll']:.3f} | {t['likelihood_ratio']:.3f} | {t['typicality']:.3f} |")
+                    f"{t['nll']:.3f} | {t['likelihood_ratio']:.3f} | {t['typicality']:.3f} | {t['complexity']:.3f} |")
     return head + "\n".join(rows) + "\n"
 
 

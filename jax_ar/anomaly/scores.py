@@ -12,15 +12,21 @@
   Typical samples of a high-dimensional distribution have NLL near its entropy;
   both too-likely and too-unlikely inputs are flagged (Nalisnick et al. 2019,
   one-example version).
+* ``complexity``: nll(x) - L(x), L the length of x under a generic lossless
+  compressor (zlib on the bit-packed image), in nats: the compressor plays the
+  background model with no training at all (Serra et al. 2020, "input
+  complexity").
 """
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 
 from jax_ar import evaluate
 from jax_ar.errors import ConfigError
 
-SCORES = ("nll", "likelihood_ratio", "typicality")
+SCORES = ("nll", "likelihood_ratio", "typicality", "complexity")
 
 
 def nll(model, params, x_NxD, *, batch_size: int = 500) -> np.ndarray:
@@ -41,8 +47,17 @@ def typicality(nll_N, reference_nll_M) -> np.ndarray:
     return np.abs(np.asarray(nll_N, np.float64) - ref.mean())
 
 
-def all_scores(nll_model_N, nll_background_N, reference_nll_M) -> dict:
-    """The three scores of the same examples, keyed by name (see :data:`SCORES`)."""
-    return {"nll": np.asarray(nll_model_N, np.float64),
-            "likelihood_ratio": likelihood_ratio(nll_model_N, nll_background_N),
-            "typicality": typicality(nll_model_N, reference_nll_M)}
+def compressed_nats(x_NxD) -> np.ndarray:
+    """Length in nats of each binary image under zlib (level 9) applied to its packed bits."""
+    x = np.asarray(x_NxD).astype(np.uint8)
+    return np.array([8 * np.log(2) * len(zlib.compress(np.packbits(row).tobytes(), 9)) for row in x])
+
+
+def all_scores(nll_model_N, nll_background_N, reference_nll_M, x_NxD=None) -> dict:
+    """The scores of the same examples, keyed by name (:data:`SCORES`; complexity needs ``x_NxD``)."""
+    out = {"nll": np.asarray(nll_model_N, np.float64),
+           "likelihood_ratio": likelihood_ratio(nll_model_N, nll_background_N),
+           "typicality": typicality(nll_model_N, reference_nll_M)}
+    if x_NxD is not None:
+        out["complexity"] = out["nll"] - compressed_nats(x_NxD)
+    return out
