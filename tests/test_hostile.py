@@ -217,3 +217,65 @@ def test_tokenizer_file_damaged_valid_file(data):
     t2 = check_tokenizer(got)
     if got == raw:
         assert t2.encode("hello") == tok.encode("hello")
+
+
+# ------------------------------------------------- writes stay inside --workdir
+# A run directory handed over by someone else may hold symlinks.  Known gaps (files not owned by this
+# test's author): experiment.start writes config.json, and Checkpointer writes ckpt/ and best/, through
+# such symlinks.  Fix: refuse (CheckpointError) any existing symlink among the run directory's fixed
+# names (config.json, run.json, result.json, metrics.jsonl, ckpt, best) before writing.
+@pytest.mark.xfail(reason="experiment.start follows a config.json symlink out of --workdir", strict=False)
+def test_config_symlink_cannot_redirect_writes(tmp_path):
+    import dataclasses
+    from jax_ar import experiment
+    from jax_ar.errors import JaxArError
+
+    @dataclasses.dataclass(frozen=True)
+    class Cfg:
+        width: int = 1
+
+    run, victim = tmp_path / "run", tmp_path / "victim.txt"
+    run.mkdir()
+    victim.write_text("keep")
+    (run / "config.json").symlink_to(victim)
+    try:
+        experiment.start("t", Cfg, {"smoke": Cfg()}, ["--budget=smoke", f"--workdir={run}"])
+    except JaxArError:
+        pass
+    assert victim.read_text() == "keep"
+
+
+@pytest.mark.xfail(reason="Checkpointer writes through a ckpt/ symlink out of --workdir", strict=False)
+def test_checkpoint_symlink_cannot_redirect_writes(tmp_path):
+    from jax_ar.checkpoint import Checkpointer
+    from jax_ar.errors import JaxArError
+    run, outside = tmp_path / "run", tmp_path / "outside"
+    run.mkdir()
+    outside.mkdir()
+    (run / "ckpt").symlink_to(outside)
+    try:
+        ck = Checkpointer(run)
+        try:
+            ck.save(1, {"a": np.zeros(2)})
+        finally:
+            ck.close()
+    except JaxArError:
+        pass
+    assert list(outside.iterdir()) == []
+
+
+def test_output_names_cannot_escape_the_run_directory(tmp_path):
+    import dataclasses
+    from jax_ar import experiment
+    from jax_ar.errors import ConfigError
+
+    @dataclasses.dataclass(frozen=True)
+    class Cfg:
+        width: int = 1
+
+    run = experiment.start("t", Cfg, {"smoke": Cfg()}, ["--budget=smoke", f"--workdir={tmp_path / 'run'}"])
+    (run.dir / "up").symlink_to(tmp_path)
+    for name in ("../x", "/tmp/x", "a/../../x", "up/x", "", "."):
+        with pytest.raises(ConfigError, match="would escape the run directory"):
+            run.path(name)
+    assert run.path("sub/ok.png") == (run.dir / "sub" / "ok.png").resolve()

@@ -1,7 +1,7 @@
 """The README's bad-input table, one row per case: what the user does, the exception type, the message.
 
-Every row is checked here (type and message fragment).  ``python tests/test_hostile_table.py`` prints the
-table in markdown with the exact messages (temporary paths shown as DIR).
+Every row is checked here (type and message fragment).  ``PYTHONPATH=. python tests/test_hostile_table.py``
+prints the table in markdown with the exact messages (temporary paths shown as DIR).
 """
 import dataclasses
 import io
@@ -308,7 +308,6 @@ def markdown() -> str:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     here = os.getcwd()
     out = markdown()
     os.chdir(here)
