@@ -30,7 +30,7 @@ class Config:
     dataset: str = "bars_and_stripes"  # or binarized_mnist
     bas_n: int = 3
     num_train: int = 512               # first N training examples (0 = all)
-    coordinator: str = ""              # host:port of process 0 (multi-process runs)
+    coordinator: str = ""              # host:port of process 0, or "auto" (TPU pods, SLURM, MPI)
     num_processes: int = 1
     process_id: int = 0
     train: TrainConfig = TrainConfig()

@@ -33,8 +33,12 @@ def initialize(coordinator: str = "", num_processes: int = 1, process_id: int = 
     """Join a multi-process run (a no-op for ``num_processes == 1`` and no coordinator).
 
     Must run before anything touches a JAX device.  ``coordinator`` is
-    ``host:port`` of process 0, identical on every process.
+    ``host:port`` of process 0, identical on every process; ``"auto"`` lets JAX
+    read the cluster from its environment (TPU pods, SLURM, Open MPI).
     """
+    if coordinator == "auto":
+        jax.distributed.initialize()
+        return
     if num_processes < 1:
         raise ConfigError(f"num_processes must be >= 1, got {num_processes}")
     if num_processes == 1 and not coordinator:

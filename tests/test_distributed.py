@@ -92,11 +92,11 @@ def test_eight_devices_data_parallel_fsdp_and_checkpoint_portability():
     # the state after the step agrees to 1e-6; the reported loss differs only by the
     # order of the batch reduction (8 partial sums), a few float32 ulps
     assert params_diff < 1e-6 and loss_diff < 1e-5, out
-    assert out["dp_sharding"] == "PartitionSpec()"        # data parallel: params replicated
+    assert out["dp_sharding"] in ("P()", "PartitionSpec()")        # data parallel: params replicated
     params_diff, loss_diff = out["fsdp"]
     assert params_diff < 1e-5 and loss_diff < 1e-5, out
     assert any("fsdp" in s for s in out["fsdp_specs"]), out  # FSDP: params really are split
-    for key, n_dev in (("resume_1dev", 1), ("resume_data4", 4)):
+    for key, n_dev in (("resume_1dev", 1), ("resume_data:4", 4)):
         n_losses, got_dev, loss_diff, params_diff = out[key]
         assert (n_losses, got_dev) == (5, n_dev), out           # steps 6..10 on the new mesh
         assert loss_diff < 1e-5 and params_diff < 1e-5, (key, out)
