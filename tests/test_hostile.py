@@ -21,7 +21,7 @@ from jax_ar import tokenizers
 from jax_ar.data import binarized_mnist, spoken_digit
 from jax_ar.errors import DataFileError
 
-SETTINGS = settings(max_examples=int(os.environ.get("JAX_AR_HOSTILE_EXAMPLES", "60")), deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=int(os.environ.get("JAX_AR_HOSTILE_EXAMPLES", "40")), deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 _DIR = tempfile.mkdtemp(prefix="jax_ar_hostile_")
 
