@@ -11,7 +11,8 @@ densities are comparable and bounded: bits per 16-bit sample <=
 nats/ln 2 + 15 (bin width 2^-15 on [-1, 1]).  The MDN is trained on random windows of the (scaled)
 training stream and scored on every test clip from zero history, exactly
 like the AR(p) baseline (pooled least squares, zero history), and both
-report nats/sample in the original amplitude units.
+report nats/sample in the original amplitude units.  Every 20th training
+clip is held out (from both models) to pick the MDN's best step.
 """
 import dataclasses
 import math
@@ -91,6 +92,8 @@ def dequantise(clips, seed):
 
 def audio_part(cfg, run):
     train = dequantise(spoken_digit.load("train", run.data_dir, limit=cfg.train_limit or None), 0)
+    n_hold = max(1, len(train) // 20)                           # every 20th training clip: validation only
+    valid, train = train[::20][:n_hold], [c for i, c in enumerate(train) if i % 20 or i // 20 >= n_hold]
     test = dequantise(spoken_digit.load("test", run.data_dir, limit=cfg.test_limit or None), 1)
     n_test = sum(c.size for c in test)
     ar = linear_ar.fit_pooled(train, cfg.ar_order, pad=True)
@@ -101,8 +104,8 @@ def audio_part(cfg, run):
     kw = dict(window=cfg.audio_window, hidden=cfg.hidden, num_layers=cfg.num_layers,
               num_components=cfg.num_components)
     model = mdn.build(seq_len=cfg.audio_seq_len, **kw)
-    valid = [c * S for c in test[: max(1, len(test) // 10)]]   # small held-out slice only picks the best step
-    eval_model = mdn.build(seq_len=max(c.size for c in test), **kw)
+    valid = [c * S for c in valid]                              # picks the best step; never the test clips
+    eval_model = mdn.build(seq_len=max(c.size for c in test + valid), **kw)
     n_valid = sum(c.size for c in valid)
     valid_fn = lambda p: -sum(lp.sum() for lp in mdn.clip_log_probs(eval_model, p, valid)) / n_valid
     res = fit(model, cfg.audio_train_cfg, WindowData(stream, cfg.audio_seq_len), workdir=run.path("audio"),
