@@ -95,8 +95,9 @@ def main(argv=None):
     md = pipeline.markdown_table(table, scored)
     run.path("auroc.md").write_text(md)
     print(md)
+    ex = np.linspace(0, len(x_test) - 1, cfg.num_examples).astype(int)   # spread over the digit-sorted file
     for name, x in sets.items():
-        images.save_png_grid(x[:cfg.num_examples].reshape(-1, *shape), run.path(f"examples_{name}.png"), scale=3)
+        images.save_png_grid(x[ex].reshape(-1, *shape), run.path(f"examples_{name}.png"), scale=3)
 
     # 4. PixelDefend-style purification of the adversarial (and clean) digits
     x_pur, _ = purify.purify(model, res.best_params, x_adv, budget=cfg.purify_budget, per_round=cfg.purify_per_round)
@@ -106,9 +107,8 @@ def main(argv=None):
            (("clean", x_test), ("adversarial", x_adv), ("purified_adversarial", x_pur),
             ("purified_clean", x_pur_clean))}
     nll_pur = nll_fn(x_pur)
-    k = cfg.num_examples
-    images.save_png_grid(np.concatenate([x_test[:k], x_adv[:k], x_pur[:k]]).reshape(-1, *shape),
-                         run.path("purification.png"), ncols=k, scale=3)
+    images.save_png_grid(np.concatenate([x_test[ex], x_adv[ex], x_pur[ex]]).reshape(-1, *shape),
+                         run.path("purification.png"), ncols=len(ex), scale=3)
     print("classifier accuracy (k-means labels):", acc)
     mean_lr = float(np.mean([t["likelihood_ratio"] for t in table.values()]))
     run.result(model="made", dataset=cfg.dataset, split="test", metric="mean_auroc_likelihood_ratio",
