@@ -56,6 +56,10 @@ one = fit(fv, base, ArrayData(X), progress=False)
 dp = fit(fv, TrainConfig(**{**base.__dict__, "mesh": "data:8"}), ArrayData(X), progress=False)
 out["step"] = [maxdiff(one.params, dp.params), abs(losses(one)[0] - losses(dp)[0])]
 out["dp_sharding"] = str(jax.tree_util.tree_leaves(dp.params)[0].sharding.spec)
+try:
+    fit(fv, TrainConfig(**{**base.__dict__, "batch_size": 12, "mesh": "data:8"}), ArrayData(X), progress=False)
+except Exception as e:
+    out["indivisible"] = f"{type(e).__name__}: {e}"
 
 # 2. FSDP (params + optimizer state split over a second axis) for the Transformer
 tf = registry.build("transformer_prenorm", vocab_size=2, seq_len=9, num_layers=1, num_heads=2, width=16,
@@ -92,7 +96,9 @@ def test_eight_devices_data_parallel_fsdp_and_checkpoint_portability():
     # the state after the step agrees to 1e-6; the reported loss differs only by the
     # order of the batch reduction (8 partial sums), a few float32 ulps
     assert params_diff < 1e-6 and loss_diff < 1e-5, out
-    assert out["dp_sharding"] in ("P()", "PartitionSpec()")        # data parallel: params replicated
+    assert out["dp_sharding"] in ("P()", "PartitionSpec()")
+    assert out["indivisible"] == ("ConfigError: batch_size 12 must be divisible by the 8 devices of "
+                                  "mesh 'data:8'"), out        # data parallel: params replicated
     params_diff, loss_diff = out["fsdp"]
     assert params_diff < 1e-5 and loss_diff < 1e-5, out
     assert any("fsdp" in s for s in out["fsdp_specs"]), out  # FSDP: params really are split
@@ -130,3 +136,12 @@ def test_fsdp_rule_splits_the_largest_divisible_dimension():
     assert distributed.fsdp_spec((16, 64), 4) == distributed.P(None, "fsdp")
     assert distributed.fsdp_spec((64, 16), 4) == distributed.P("fsdp")
     assert distributed.fsdp_spec((3, 5), 4) == distributed.P()
+
+
+@pytest.mark.parametrize("arg, msg", [("--model_args=notjson", "must be a JSON object"),
+                                      ("--model_args=[1]", "must be a JSON object"),
+                                      ("--model=nosuchmodel", "nosuchmodel")])
+def test_train_generic_bad_arguments(tmp_path, arg, msg):
+    from experiments import train_generic
+    with pytest.raises(ConfigError, match=msg):
+        train_generic.main([arg, f"--workdir={tmp_path}", "--budget=smoke"])
