@@ -20,6 +20,7 @@ from pathlib import Path
 
 import orbax.checkpoint as ocp
 
+from jax_ar import rundir
 from jax_ar.errors import CheckpointError
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def _manager(path: Path, keep: int) -> ocp.CheckpointManager:
 
 class Checkpointer:
     def __init__(self, workdir, keep: int = 2):
-        self.workdir = Path(workdir)
+        self.workdir = rundir.guard(workdir)
         self.latest = _manager(self.workdir / "ckpt", keep)
         self.best = _manager(self.workdir / "best", 1)
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import jax_ar
 from jax_ar import config as config_lib
+from jax_ar import rundir
 from jax_ar.errors import CheckpointError, ConfigError, JaxArError
 
 RUN_FILE = "run.json"
@@ -130,6 +131,7 @@ def start(topic: str, config_cls, budgets: dict, argv: list[str] | None = None) 
     if d.exists() and not d.is_dir():
         raise ConfigError(f"--workdir {workdir!r} exists and is not a directory")
     d.mkdir(parents=True, exist_ok=True)
+    rundir.guard(d)
     (d / "config.json").write_text(config_lib.dumps(cfg))
     print(f"[{topic}] budget={common['budget']} workdir={d}", flush=True)
     return Run(topic, common["budget"], cfg, d, common["data_dir"], common["resume"])

@@ -132,10 +132,8 @@ def test_wav_riff_header_then_garbage(tail):
     check_wav(b"RIFF" + len(tail).to_bytes(4, "little") + b"WAVEfmt " + tail)
 
 
-# Known bug (jax_ar/data/spoken_digit.py, not owned by this test's author): a WAV whose fmt-chunk size byte
-# is damaged makes the stdlib ``wave`` module raise RuntimeError, which read_wav does not turn into a
-# DataFileError.  Fix: also catch RuntimeError, struct.error and ValueError there.  Remove the marker then.
-@pytest.mark.xfail(raises=RuntimeError, reason="read_wav leaks RuntimeError from wave on a damaged chunk size")
+# A WAV whose fmt-chunk size byte is damaged makes the stdlib ``wave`` module raise RuntimeError;
+# read_wav turns it into a DataFileError.
 @SETTINGS
 @given(st.sampled_from([1, 2]), st.sampled_from([1, 2, 3]), st.sampled_from([8000, 16000]),
        st.integers(0, 50), st.data())
@@ -186,9 +184,7 @@ def test_tokenizer_file_arbitrary_json(obj):
     check_tokenizer(json.dumps(obj).encode())
 
 
-# Known bug (jax_ar/tokenizers/__init__.py): a non-string "type" such as [] gives TypeError (unhashable)
-# in tokenizers.load instead of a DataFileError.  Fix: ``if not isinstance(kind, str) or kind not in _TYPES``.
-@pytest.mark.xfail(raises=TypeError, reason="tokenizers.load: unhashable 'type' value leaks TypeError")
+# A non-string "type" such as [] is a DataFileError, not a TypeError (unhashable).
 @SETTINGS
 @given(st.sampled_from(["char", "word", "bpe"]), st.dictionaries(st.sampled_from(FIELDS), field_values, max_size=7))
 def test_tokenizer_file_right_header_wrong_fields(kind, fields):
@@ -220,11 +216,8 @@ def test_tokenizer_file_damaged_valid_file(data):
 
 
 # ------------------------------------------------- writes stay inside --workdir
-# A run directory handed over by someone else may hold symlinks.  Known gaps (files not owned by this
-# test's author): experiment.start writes config.json, and Checkpointer writes ckpt/ and best/, through
-# such symlinks.  Fix: refuse (CheckpointError) any existing symlink among the run directory's fixed
-# names (config.json, run.json, result.json, metrics.jsonl, ckpt, best) before writing.
-@pytest.mark.xfail(reason="experiment.start follows a config.json symlink out of --workdir", strict=False)
+# A run directory handed over by someone else may hold symlinks: jax_ar.rundir.guard refuses
+# (CheckpointError) any symlink among the run directory's fixed names before anything is written.
 def test_config_symlink_cannot_redirect_writes(tmp_path):
     import dataclasses
     from jax_ar import experiment
@@ -245,7 +238,6 @@ def test_config_symlink_cannot_redirect_writes(tmp_path):
     assert victim.read_text() == "keep"
 
 
-@pytest.mark.xfail(reason="Checkpointer writes through a ckpt/ symlink out of --workdir", strict=False)
 def test_checkpoint_symlink_cannot_redirect_writes(tmp_path):
     from jax_ar.checkpoint import Checkpointer
     from jax_ar.errors import JaxArError

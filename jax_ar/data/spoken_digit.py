@@ -6,6 +6,7 @@ Official split (the data set's own rule): index 0-4 test, 5-49 train.
 from __future__ import annotations
 
 import re
+import struct
 import wave
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def read_wav(path, expected_rate: int = SAMPLE_RATE) -> np.ndarray:
             raw = w.readframes(n)
     except FileNotFoundError:
         raise DataFileError(f"missing audio file {str(path)!r}") from None
-    except (wave.Error, EOFError) as e:
+    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error, OverflowError) as e:
         raise DataFileError(f"corrupt or non-WAV audio file {str(path)!r}: {e}") from None
     if ch != 1:
         raise DataFileError(f"{str(path)!r} has {ch} channels; only mono audio is supported")
@@ -38,6 +39,9 @@ def read_wav(path, expected_rate: int = SAMPLE_RATE) -> np.ndarray:
         raise DataFileError(f"{str(path)!r} has {8 * width}-bit samples; expected 16-bit PCM")
     if n == 0 or not raw:
         raise DataFileError(f"{str(path)!r} is an empty (zero-length) clip")
+    if len(raw) % 2:
+        raise DataFileError(f"corrupt audio file {str(path)!r}: {len(raw)} data bytes is not a whole "
+                            f"number of 16-bit samples")
     return (np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0)
 
 

@@ -23,7 +23,7 @@ def load(path: str | os.PathLike):
     """Load a tokenizer of whichever type the file holds."""
     from jax_ar.errors import DataFileError
     kind = read_json(path).get("type")
-    if kind not in _TYPES:
+    if not isinstance(kind, str) or kind not in _TYPES:
         raise DataFileError(f"tokenizer file {os.fspath(path)!r} has unknown type {kind!r}; "
                             f"expected one of {sorted(_TYPES)}")
     return _TYPES[kind].load(path)
