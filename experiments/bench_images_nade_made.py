@@ -29,6 +29,7 @@ from jax_ar.models import made_ensemble, nade, registry
 @dataclasses.dataclass(frozen=True)
 class Config:
     nade_hidden: int = 500
+    nade_prefixes: tuple[str, ...] = ("cumsum", "blocked")   # NADE running-sum implementations timed
     made_hidden: tuple[int, ...] = (500,)
     made_masks: int = 8                 # ensemble size benchmarked
     num_eval: int = 10000
@@ -104,11 +105,12 @@ def main(argv=None):
               f"(first call incl. compile {first:.1f} s)", flush=True)
 
     key = jax.random.PRNGKey(0)
-    m = nade.build(seq_len=D, hidden_size=cfg.nade_hidden)
-    p = m.init(key)
-    record("nade", m, p, nade.flops_per_image(D, cfg.nade_hidden),
-           lambda: evaluate.log_prob_batched(m, p, x, batch_size=cfg.eval_batch),
-           lambda: evaluate.log_prob_batched(m, p, x[:cfg.eval_batch], batch_size=cfg.eval_batch))
+    for prefix in cfg.nade_prefixes:
+        m = nade.build(seq_len=D, hidden_size=cfg.nade_hidden, prefix=prefix)
+        p = m.init(key)
+        record("nade" if prefix == "cumsum" else f"nade_{prefix}", m, p, nade.flops_per_image(D, cfg.nade_hidden),
+               lambda: evaluate.log_prob_batched(m, p, x, batch_size=cfg.eval_batch),
+               lambda: evaluate.log_prob_batched(m, p, x[:cfg.eval_batch], batch_size=cfg.eval_batch))
     mm = registry.build("made", seq_len=D, hidden_sizes=cfg.made_hidden, num_masks=cfg.made_masks,
                         order_agnostic=True, connectivity_agnostic=True)
     pm = mm.init(key)
@@ -124,7 +126,7 @@ def main(argv=None):
     print(f"{'made_ensemble' + str(cfg.made_masks):>16}: eval {N / ens_sec:9.1f} images/s, {ens_gf:7.2f} GFLOP/s "
           f"({100 * ens_gf / ceiling:5.1f}% of matmul)", flush=True)
     run.result(model="nade+made", dataset=source, split="test", metric="eval_images_per_s",
-               value=rows["nade"]["eval_images_per_s"], unit="images/s", steps=0, params=0,
+               value=next(iter(rows.values()))["eval_images_per_s"], unit="images/s", steps=0, params=0,
                matmul_ceiling_gflops=round(ceiling, 1), num_eval=N, rows=rows,
                device=str(jax.devices()[0].platform))
 

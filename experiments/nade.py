@@ -23,6 +23,7 @@ class Config:
     bas_n: int = 4
     hidden_size: int = 500
     activation: str = "sigmoid"
+    prefix: str = "cumsum"             # running-sum implementation: cumsum | blocked (faster on CPU)
     data_bias_init: bool = True        # output biases start at the logit of the pixel means
     train_limit: int = 0               # first N training images only (0 = all)
     valid_limit: int = 0               # first N validation images for checkpoint choice (0 = all)
@@ -53,7 +54,8 @@ def main(argv=None):
     x_test, _ = data_registry.load_split(spec, "test", run.data_dir)
     x_train = x_train[:cfg.train_limit] if cfg.train_limit else x_train
     x_valid = x_valid[:cfg.valid_limit] if cfg.valid_limit else x_valid
-    kwargs = {"seq_len": x_train.shape[1], "hidden_size": cfg.hidden_size, "activation": cfg.activation}
+    kwargs = {"seq_len": x_train.shape[1], "hidden_size": cfg.hidden_size, "activation": cfg.activation,
+              "prefix": cfg.prefix}
     run.describe(model="nade", model_kwargs=kwargs, dataset=spec)
     model = registry.build("nade", **kwargs)
 

@@ -83,3 +83,14 @@ def test_init_from_data_starts_at_the_independent_bernoulli_fit():
     p1 = (x.sum(0) + 1.0) / (4 + 2.0)
     want = (x * np.log(p1) + (1 - x) * np.log1p(-p1)).sum(1)
     np.testing.assert_allclose(np.asarray(model.log_prob(params, x)), want, atol=1e-5)
+
+
+@pytest.mark.parametrize("D", [5, 40])
+def test_blocked_prefix_sum_equals_cumsum(D):
+    assert nade.block_size(784) == 28 and nade.block_size(40) == 20 and nade.block_size(5) == 5
+    m1, params = _model_params(D=D, H=4)
+    m2 = nade.build(seq_len=D, hidden_size=4, prefix="blocked")
+    x = np.asarray(jax.random.bernoulli(jax.random.PRNGKey(3), 0.5, (6, D)), np.int32)
+    np.testing.assert_allclose(np.asarray(m2.outputs(params, x)), np.asarray(m1.outputs(params, x)), atol=1e-5)
+    with pytest.raises(errors.ConfigError, match="prefix"):
+        nade.build(seq_len=D, hidden_size=4, prefix="scan")
