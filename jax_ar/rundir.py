@@ -11,7 +11,7 @@ from pathlib import Path
 
 from jax_ar.errors import CheckpointError
 
-FIXED_NAMES = ("config.json", "run.json", "result.json", "metrics.jsonl", "ckpt", "best")
+FIXED_NAMES = ("config.json", "run.json", "result.json", "metrics.jsonl", "ckpt", "best", "corrupt")
 
 
 def guard(workdir) -> Path:
