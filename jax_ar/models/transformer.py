@@ -199,6 +199,9 @@ class TransformerARModel(LinenARModel):
         object.__setattr__(self, "_outputs_jit", apply)
         prefill = jax.jit(lambda params, p: self.module.apply({"params": params}, p, method="prefill"))
         object.__setattr__(self, "_prefill_jit", prefill)
+        train = jax.jit(lambda params, x, key: self.module.apply({"params": params}, x, None, False,
+                                                                 rngs={"dropout": key}))
+        object.__setattr__(self, "_train_jit", train)
 
     @property
     def vocab_size(self) -> int:
@@ -214,7 +217,7 @@ class TransformerARModel(LinenARModel):
         """Teacher-forced logits; dropout is active only when ``key`` is given."""
         if key is None:
             return self.outputs(params, x)
-        return self.module.apply({"params": params}, x, None, False, rngs={"dropout": key})
+        return self._train_jit(params, x, key)
 
 
 def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_heads: int = 4,
