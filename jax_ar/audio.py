@@ -8,7 +8,7 @@ bin of class q covers y in [(q - 1/2) 2/mu - 1, (q + 1/2) 2/mu - 1), clipped
 to [-1, 1]; :func:`mu_law_bin_edges` returns those edges in the *linear*
 amplitude domain, so a continuous density over amplitudes can be turned into
 a distribution over the ``channels`` mu-law classes (see
-:func:`jax_ar.linear_ar.discretize.binned_log_prob`).
+:func:`jax_ar.linear_ar.discretize.gaussian_binned_log_prob`).
 
 Works on numpy and jax arrays alike (jnp inside, so it is jit/vmap friendly).
 Concrete inputs are checked: NaN/Inf or amplitudes outside [-1, 1] raise
