@@ -19,8 +19,8 @@ from jax_ar import errors
 Pick = Callable[[jax.Array, jax.Array], jax.Array]
 
 
-def scan_sample(model, params, key, cache, *, num_steps: int, pick: Optional[Pick] = None,
-                prompt=None, first_input=None):
+def scan_sample(model, params, key, cache, *, num_steps: int, batch_size: int,
+                pick: Optional[Pick] = None, prompt=None, first_input=None):
     """Run ``num_steps`` steps of ``model.step`` under ``lax.scan`` from ``cache``.
 
     prompt: optional ``[B, P]`` array; for t < P the prompt element is fed
@@ -29,8 +29,7 @@ def scan_sample(model, params, key, cache, *, num_steps: int, pick: Optional[Pic
     log-probability of the generated (non-prompt) elements.
     """
     pick = pick or model.dist.sample
-    batch = jax.tree_util.tree_leaves(cache)[0].shape[0] if first_input is None else first_input.shape[0]
-    x0 = first_input if first_input is not None else jnp.zeros((batch,), model.input_dtype)
+    x0 = first_input if first_input is not None else jnp.zeros((batch_size,), model.input_dtype)
     P = 0 if prompt is None else prompt.shape[1]
 
     def body(carry, inp):
@@ -53,7 +52,8 @@ def scan_sample(model, params, key, cache, *, num_steps: int, pick: Optional[Pic
 @functools.partial(jax.jit, static_argnums=(0,), static_argnames=("batch_size", "num_steps", "pick"))
 def _sample_jit(model, params, key, cond, prompt, *, batch_size, num_steps, pick):
     cache = model.init_cache(params, batch_size, cond)
-    x, lp, _ = scan_sample(model, params, key, cache, num_steps=num_steps, pick=pick, prompt=prompt)
+    x, lp, _ = scan_sample(model, params, key, cache, num_steps=num_steps, batch_size=batch_size,
+                           pick=pick, prompt=prompt)
     return x, lp
 
 
