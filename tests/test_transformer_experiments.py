@@ -1,0 +1,41 @@
+"""Smoke runs of the Transformer experiment scripts (slow: excluded by default; need ../shared/data)."""
+import os
+from pathlib import Path
+
+import pytest
+
+DATA = Path(os.environ.get("JAX_AR_DATA_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+needs_text = pytest.mark.skipif(not (DATA / "tiny_shakespeare").exists(), reason="Tiny Shakespeare not found")
+needs_mnist = pytest.mark.skipif(not (DATA / "binarized_mnist").exists(), reason="binarized MNIST not found")
+
+
+@pytest.mark.slow
+@needs_text
+def test_transformer_experiment_smoke(tmp_path):
+    from experiments import transformer
+    transformer.main(["--budget=smoke", f"--data_dir={DATA}", f"--workdir={tmp_path}"])
+    assert (tmp_path / "result.json").exists() and (tmp_path / "samples.txt").exists()
+
+
+@pytest.mark.slow
+@needs_text
+def test_decoding_experiment_smoke(tmp_path):
+    from experiments import decoding
+    decoding.main(["--budget=smoke", f"--data_dir={DATA}", f"--workdir={tmp_path}"])
+    for f in ("temperature.png", "strategies.md", "drift.md", "result.json"):
+        assert (tmp_path / f).exists()
+
+
+@pytest.mark.slow
+@needs_mnist
+def test_image_gpt_experiment_smoke(tmp_path):
+    from experiments import image_gpt
+    image_gpt.main(["--budget=smoke", f"--data_dir={DATA}", f"--workdir={tmp_path}"])
+    assert (tmp_path / "samples.png").exists()
+
+
+@pytest.mark.slow
+def test_bench_transformer_smoke():
+    from experiments import bench_transformer
+    bench_transformer.main(["--new_tokens=4", "--prompt=2", "--context=16", "--repeats=1", "--batches=1",
+                            "--eval_batch=2"])
