@@ -197,15 +197,28 @@ class MADEModel(LinenARModel):
         """Explicit masks of pool entry ``k``: ``[hidden..., output(, direct)]``, each [in, out]."""
         return self.module.apply({"params": params}, k, method="layer_masks")
 
+    def outputs(self, params, x, cond=None):
+        return _outputs_jit(self, params, x)  # one compiled call, also when used eagerly
+
     def outputs_image(self, params, x_img_BxD, k=None):
         k = self.module.mask_index if k is None else k
-        return self.module.apply({"params": params}, x_img_BxD, k, method="outputs_image")
+        return _outputs_image_jit(self, params, x_img_BxD, jnp.asarray(k, jnp.int32))
 
     def log_prob_image(self, params, x_img_BxD, k=None):
         """log p(x) in nats ``[B]`` of raster images under mask ``k`` (may be traced)."""
         self.check_input(x_img_BxD)
         x = jnp.asarray(x_img_BxD).astype(self.input_dtype)
         return jnp.sum(self.dist.log_prob(self.outputs_image(params, x, k), x), axis=-1)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _outputs_jit(model, params, x_BxD):
+    return model.module.apply({"params": params}, x_BxD, None)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _outputs_image_jit(model, params, x_img_BxD, k):
+    return model.module.apply({"params": params}, x_img_BxD, k, method="outputs_image")
 
 
 def init_from_data(model, key, x_NxD, smoothing: float = 1.0):
