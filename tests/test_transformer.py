@@ -114,11 +114,9 @@ def test_kv_generation_equals_recompute_generation():
         b, lpb = generation.generate_recompute(model, params, jax.random.PRNGKey(5), prompt, S - 3, pick=pick)
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
         np.testing.assert_allclose(np.asarray(lpa), np.asarray(lpb), atol=1e-4)
-        full = jnp.concatenate([prompt, a], axis=1)
-        ref = model.log_prob(params, full) - model.log_prob(params, full.at[:, 3:].set(0)) * 0
+        full = jnp.concatenate([prompt, a], axis=1)   # the sampler's log-prob == teacher-forced log-prob
         per_pos = model.dist.log_prob(model.outputs(params, full), full)[:, 3:].sum(1)
         np.testing.assert_allclose(np.asarray(lpa), np.asarray(per_pos), atol=1e-4)
-        assert ref.shape == (4,)
 
 
 def test_stop_token_pads_and_stops_scoring():
