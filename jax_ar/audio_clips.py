@@ -31,15 +31,17 @@ def encode_clips(clips, channels: int = 256) -> list:
     """Float clips in [-1, 1] -> list of int32 mu-law code arrays; empty clips are an error."""
     if len(clips) == 0:
         raise errors.DataFileError("no audio clips given")
-    out = []
+    arrays = []
     for i, c in enumerate(clips):
-        a = np.asarray(c)
+        a = np.asarray(c, np.float32)
         if a.ndim != 1:
             raise errors.ShapeError(f"clip {i} must be 1-D mono audio, got shape {a.shape}")
         if a.shape[0] == 0:
             raise errors.DataFileError(f"clip {i} is empty (zero samples)")
-        out.append(np.asarray(mu_law_encode(a, channels), np.int32))
-    return out
+        arrays.append(a)
+    # one encode call over all clips: per-clip calls would compile one program per clip length
+    flat = np.asarray(mu_law_encode(np.concatenate(arrays), channels), np.int32)
+    return np.split(flat, np.cumsum([len(a) for a in arrays])[:-1])
 
 
 def check_window(window: int, receptive_field: int) -> None:
