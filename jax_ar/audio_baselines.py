@@ -21,7 +21,7 @@ import numpy as np
 
 from jax_ar import errors
 from jax_ar.audio import mu_law_bin_edges, mu_law_encode
-from jax_ar.linear_ar import fit as ar_fit
+from jax_ar.linear_ar.fit import fit_pooled
 from jax_ar.linear_ar.discretize import gaussian_binned_log_prob
 
 LN2 = math.log(2.0)
@@ -50,7 +50,7 @@ def ar_predictions(fit, clip) -> np.ndarray:
 
 
 def ar_fit_pooled(train_clips, order: int):
-    return ar_fit.fit_pooled([np.asarray(c, np.float64) for c in train_clips], order, pad=True)
+    return fit_pooled([np.asarray(c, np.float64) for c in train_clips], order, pad=True)
 
 
 def ar_bits(fit, test_clips, channels: int = 256) -> float:
