@@ -52,6 +52,7 @@ class ARModelBase:
     seq_len: int
     dist: Any
     num_classes: int = 0
+    max_steps = None  # most elements one sampling pass can produce (None: unbounded, e.g. RNNs)
 
     @property
     def kind(self) -> str:

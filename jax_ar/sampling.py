@@ -69,6 +69,10 @@ def sample(model, params, key, batch_size: int, *, cond=None, prompt=None,
     num_steps = model.seq_len if num_steps is None else num_steps
     if num_steps < 1:
         raise errors.ConfigError(f"num_steps must be >= 1, got {num_steps}")
+    limit = getattr(model, "max_steps", None)
+    if limit is not None and num_steps > limit:
+        raise errors.ConfigError(f"num_steps {num_steps} exceeds what this model's cache holds ({limit} "
+                                 f"positions); generate at most {limit} in one pass")
     if model.num_classes or cond is not None:
         errors.check_labels(cond, num_classes=model.num_classes, batch=batch_size)
         cond = jnp.asarray(cond, jnp.int32)

@@ -67,3 +67,11 @@ def test_sampler_bad_arguments():
         sampling.sample(m, {}, jax.random.PRNGKey(0), 2, prompt=jnp.zeros((3, 2), jnp.int32))
     with pytest.raises(ShapeError, match="exceeds"):
         sampling.sample(m, {}, jax.random.PRNGKey(0), 1, prompt=jnp.zeros((1, 9), jnp.int32))
+
+
+def test_generation_past_the_cache_is_an_error():
+    from jax_ar.models import registry
+    m = registry.build_tiny("transformer_prenorm")
+    p = m.init(jax.random.PRNGKey(0))
+    with pytest.raises(ConfigError, match="exceeds what this model's cache holds"):
+        sampling.sample(m, p, jax.random.PRNGKey(0), 1, num_steps=m.seq_len + 1)

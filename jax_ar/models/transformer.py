@@ -207,6 +207,11 @@ class TransformerARModel(LinenARModel):
     def vocab_size(self) -> int:
         return self.dist.vocab_size
 
+    @property
+    def max_steps(self) -> int:
+        """The KV cache holds ``seq_len`` positions: no longer generation in one pass."""
+        return self.seq_len
+
     def outputs(self, params, x, cond=None):
         return self._outputs_jit(params, x)
 
