@@ -24,6 +24,7 @@ from jax_ar import evaluate, experiment, sampling
 from jax_ar.data import binarized_mnist
 from jax_ar.errors import DataFileError
 from jax_ar.models import made_ensemble, nade, registry
+from jax_ar.bench import matmul_ceiling
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,19 +44,6 @@ BUDGETS = {"smoke": Config(nade_hidden=16, made_hidden=(16,), made_masks=2, num_
                            num_samples=4, matmul_n=256),
            "quick": Config(),
            "full": Config(made_hidden=(8000,), made_masks=32)}
-
-
-def matmul_ceiling(n: int, repeats: int) -> float:
-    """Best achieved float32 GFLOP/s of an n x n x n jitted matmul."""
-    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
-    f = jax.jit(lambda a, b: a @ b)
-    f(a, a).block_until_ready()
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f(a, a).block_until_ready()
-        best = min(best, time.perf_counter() - t)
-    return 2 * n ** 3 / best / 1e9
 
 
 def made_flops_per_image(D: int, hidden: tuple, direct: bool = False) -> int:

@@ -25,6 +25,7 @@ from jax_ar import experiment, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import binarized_mnist
 from jax_ar.models import registry
+from jax_ar.bench import matmul_ceiling
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,15 +55,6 @@ def _timed(fn, *args):
     t = time.perf_counter()
     jax.block_until_ready(fn(*args))
     return time.perf_counter() - t
-
-
-def matmul_ceiling(n: int, reps: int = 10) -> float:
-    """Best achieved float32 GFLOP/s of an n x n matmul (jitted, after warm-up)."""
-    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
-    f = jax.jit(lambda x, y: x @ y)
-    _timed(f, a, a)
-    best = min(_timed(f, a, a) for _ in range(reps))
-    return 2 * n ** 3 / best / 1e9
 
 
 def bench_model(name: str, cfg: Config, x_test: np.ndarray) -> dict:

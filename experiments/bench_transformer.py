@@ -22,6 +22,7 @@ import numpy as np
 
 from jax_ar import decoding, generation
 from jax_ar.models import transformer
+from jax_ar.bench import matmul_ceiling
 
 
 def _best_time(fn, repeats: int) -> float:
@@ -39,12 +40,6 @@ def forward_flops(L: int, W: int, V: int, T: int, mlp: int = 4) -> float:
     per_tok = L * (2 * (3 * W * W + W * W + 2 * mlp * W * W)) + 2 * W * V
     attn = L * 2 * 2 * T * T * W            # q k^T and weights v over the full T x T (masked) square
     return per_tok * T + attn
-
-
-def matmul_ceiling(n: int = 1024, repeats: int = 5) -> float:
-    a = jax.random.normal(jax.random.PRNGKey(0), (n, n))
-    f = jax.jit(lambda a: a @ a)
-    return 2 * n ** 3 / _best_time(lambda: f(a), repeats) / 1e9
 
 
 def main(argv=None):
@@ -82,7 +77,7 @@ def main(argv=None):
     except ImportError:
         results["hf_transformers"] = "not installed (not benchmarked)"
     # teacher-forced likelihood throughput at the nanoGPT CPU block (64) and at the full context
-    ceiling = matmul_ceiling()
+    ceiling = matmul_ceiling(1024)
     results["matmul_ceiling_gflops"] = round(ceiling, 1)
     for T in (64, args.context):
         m = transformer.build(vocab_size=V, seq_len=T, num_layers=L, num_heads=H, width=W)
