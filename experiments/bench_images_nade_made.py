@@ -24,7 +24,7 @@ from jax_ar import evaluate, experiment, sampling
 from jax_ar.data import binarized_mnist
 from jax_ar.errors import DataFileError
 from jax_ar.models import made_ensemble, nade, registry
-from jax_ar.bench import matmul_ceiling
+from jax_ar.bench import matmul_ceiling, timed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,16 +50,6 @@ def made_flops_per_image(D: int, hidden: tuple, direct: bool = False) -> int:
     sizes = [D, *hidden, D]
     f = sum(2 * a * b for a, b in zip(sizes[:-1], sizes[1:]))
     return f + (2 * D * D if direct else 0)
-
-
-def timed(fn, repeats, warm=None):
-    (warm or fn)()  # compile + warm (a cheaper call of the same compiled shapes when given)
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def main(argv=None):

@@ -8,12 +8,13 @@ import jax
 import jax.numpy as jnp
 
 
-def timed(fn, repeats: int = 5) -> float:
+def timed(fn, repeats: int = 5, warm=None) -> float:
     """Best wall time (s) of ``fn()`` over ``repeats`` calls after one warm-up call.
 
-    ``fn`` must block on its result (``.block_until_ready()``).
+    ``fn`` must block on its result (``.block_until_ready()``); ``warm``, if
+    given, is a cheaper call of the same compiled shapes used for the warm-up.
     """
-    fn()
+    (warm or fn)()
     best = float("inf")
     for _ in range(repeats):
         t = time.perf_counter()

@@ -11,33 +11,23 @@ import time
 from jax_ar import evaluate
 from jax_ar.contract import param_count
 from jax_ar.data import registry as data_registry
-from jax_ar.errors import ConfigError, JaxArError
-from jax_ar.experiment import parse_argv
-from jax_ar.runs import load_run
+from jax_ar.errors import JaxArError
+from jax_ar.runs import load_run, parse_cli
 
 
 def main(argv=None):
     t0 = time.time()
     argv = sys.argv[1:] if argv is None else argv
-    split = "test"
-    rest = []
-    for a in argv:
-        if a.startswith("--split="):
-            split = a.split("=", 1)[1]
-        else:
-            rest.append(a)
-    common, extra = parse_argv(rest)
-    if extra:
-        raise ConfigError(f"unknown option(s) {sorted(extra)}; jax_ar.eval takes --workdir, --split, --data_dir")
-    if not common["workdir"]:
-        raise ConfigError("--workdir=RUN is required")
-    info, model, params = load_run(common["workdir"])
-    x, cond = data_registry.load_split(info["dataset"], split, common["data_dir"])
+    workdir, data_dir, opts = parse_cli(argv, "jax_ar.eval", {"split": (str, "test")},
+                                        "--workdir, --split, --data_dir")
+    split = opts["split"]
+    info, model, params = load_run(workdir)
+    x, cond = data_registry.load_split(info["dataset"], split, data_dir)
     s = evaluate.evaluate(model, params, x, cond)
     rec = {"topic": info["topic"], "model": info["model"], "dataset": info["dataset"].get("name"),
            "split": split, "metric": "nll", "value": round(s["nll_nats"], 4), "unit": "nats/example",
            "steps": None, "seconds": round(time.time() - t0, 2), "params": param_count(params),
-           "bits_per_dim": round(s["bits_per_dim"], 5), "workdir": str(common["workdir"])}
+           "bits_per_dim": round(s["bits_per_dim"], 5), "workdir": str(workdir)}
     print("RESULT " + json.dumps(rec), flush=True)
     return rec
 

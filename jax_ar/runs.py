@@ -13,6 +13,30 @@ from jax_ar.experiment import RUN_FILE
 from jax_ar.models import registry
 
 
+def parse_cli(argv, tool: str, options: dict, takes: str):
+    """Parse ``--workdir``/``--data_dir`` plus typed tool options ``{name: (type, default)}``.
+
+    Returns ``(workdir, data_dir, values)``; an unknown option or a missing
+    ``--workdir`` is a ConfigError naming what ``tool`` takes.
+    """
+    from jax_ar.config import _coerce
+    from jax_ar.experiment import parse_argv
+    values = {k: d for k, (_, d) in options.items()}
+    rest = []
+    for a in argv:
+        key, _, text = a[2:].partition("=") if a.startswith("--") else ("", "", "")
+        if key in options and "=" in a:
+            values[key] = _coerce(key, text, options[key][0])
+        else:
+            rest.append(a)
+    common, extra = parse_argv(rest)
+    if extra:
+        raise ConfigError(f"unknown option(s) {sorted(extra)}; {tool} takes {takes}")
+    if not common["workdir"]:
+        raise ConfigError("--workdir=RUN is required")
+    return common["workdir"], common["data_dir"], values
+
+
 def read_run(workdir) -> dict:
     d = Path(workdir)
     if not d.is_dir():

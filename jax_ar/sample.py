@@ -11,11 +11,9 @@ import jax
 import numpy as np
 
 from jax_ar import images, sampling
-from jax_ar.config import _coerce
 from jax_ar.data import registry as data_registry
 from jax_ar.errors import ConfigError, JaxArError
-from jax_ar.experiment import parse_argv
-from jax_ar.runs import load_run
+from jax_ar.runs import load_run, parse_cli
 
 
 def write_samples(info: dict, x: np.ndarray, workdir) -> list:
@@ -49,25 +47,15 @@ def write_samples(info: dict, x: np.ndarray, workdir) -> list:
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    num, seed, rest = 16, 0, []
-    for a in argv:
-        if a.startswith("--num="):
-            num = _coerce("num", a.split("=", 1)[1], int)
-        elif a.startswith("--seed="):
-            seed = _coerce("seed", a.split("=", 1)[1], int)
-        else:
-            rest.append(a)
-    common, extra = parse_argv(rest)
-    if extra:
-        raise ConfigError(f"unknown option(s) {sorted(extra)}; jax_ar.sample takes --workdir, --num, --seed")
-    if not common["workdir"]:
-        raise ConfigError("--workdir=RUN is required")
+    workdir, _, opts = parse_cli(argv, "jax_ar.sample", {"num": (int, 16), "seed": (int, 0)},
+                                 "--workdir, --num, --seed")
+    num, seed = opts["num"], opts["seed"]
     if num < 1:
         raise ConfigError(f"--num must be >= 1, got {num}")
-    info, model, params = load_run(common["workdir"])
+    info, model, params = load_run(workdir)
     cond = np.arange(num) % model.num_classes if model.num_classes else None
     x, _ = sampling.sample(model, params, jax.random.PRNGKey(seed), num, cond=cond)
-    for p in write_samples(info, np.asarray(x), common["workdir"]):
+    for p in write_samples(info, np.asarray(x), workdir):
         print(f"wrote {p}")
 
 
