@@ -111,6 +111,24 @@ def _scan_rows(xh, w, p: int, fn, init):
     return acc
 
 
+def _lag_products(z, p: int):
+    """[sum_{t=p}^{T-1} z_t z_{t-d} for d = 0..p] from one real FFT (autocorrelation).
+
+    Shifted dot products of a float64 series are slow on XLA:CPU (the
+    misaligned slices defeat vectorisation); for p > 2 the FFT route costs one
+    transform pair per series and is accurate to ~1e-15 of sum z^2.  The
+    FFT sums start at t = d, so the few terms with t < p are taken off.
+    """
+    T = z.shape[0]
+    if p <= 2:  # a couple of direct dot products are cheaper than the transform pair
+        return [jnp.dot(z[p:], z[p - d:T - d]) for d in range(p + 1)]
+    n = 1 << (T + p - 1).bit_length()          # >= T + p: no circular wrap for lags <= p
+    F = jnp.fft.rfft(z, n)
+    full = jnp.fft.irfft(F * jnp.conj(F), n)[:p + 1]
+    head = [sum((z[t] * z[t - d] for t in range(d, p)), jnp.zeros((), z.dtype)) for d in range(p + 1)]
+    return [full[d] - head[d] for d in range(p + 1)]
+
+
 def _gram_shifted(z, p: int):
     """Unweighted normal equations in O(p) passes over the series (the lag structure).
 
@@ -123,7 +141,7 @@ def _gram_shifted(z, p: int):
     T = z.shape[0]
     N = T - p
     y = z[p:]
-    row0 = [jnp.dot(y, z[p - d:p - d + N]) for d in range(p + 1)]
+    row0 = _lag_products(z, p)
     S = [[None] * (p + 1) for _ in range(p + 1)]
     for d in range(p + 1):
         S[0][d] = row0[d]
@@ -155,8 +173,9 @@ def _fit_short(xh, p: int):
     G, b = _gram_shifted(z, p)
     beta = jnp.linalg.solve(G, b)
     N = z.shape[0] - p
-    r = z[p:] - beta[0] - sum(beta[k] * z[p - k:p - k + N] for k in range(1, p + 1))
-    return _finish(beta, jnp.sum(r * r), jnp.asarray(N, z.dtype), m)
+    # at the least-squares solution RSS = y'y - beta'A'y (y'y = sum z_t^2 over the targets)
+    yy = jnp.sum(z[p:] * z[p:])
+    return _finish(beta, jnp.maximum(yy - beta @ b, 0.0), jnp.asarray(N, z.dtype), m)
 
 
 def _fit_kernel(xh, w, p: int):
