@@ -42,7 +42,7 @@ class Config:
     timing_steps: int = 200
     train: TrainConfig = TrainConfig(
         steps=2000, batch_size=12, optimizer="adamw", lr=1e-3, schedule="cosine", warmup_steps=100,
-        min_lr_ratio=0.1, b2=0.99, weight_decay=0.1, clip_norm=1.0, eval_every=500, ckpt_every=2000,
+        min_lr_ratio=0.1, b2=0.99, weight_decay=0.1, decay="matrices", clip_norm=1.0, eval_every=500, ckpt_every=2000,
         log_every=100)
 
 
@@ -53,7 +53,7 @@ BUDGETS = {
     "quick": Config(),
     "full": Config(num_layers=6, num_heads=6, width=384, block=256, dropout=0.2, train=TrainConfig(
         steps=5000, batch_size=64, optimizer="adamw", lr=1e-3, schedule="cosine", warmup_steps=100,
-        min_lr_ratio=0.1, b2=0.99, weight_decay=0.1, clip_norm=1.0, eval_every=250, ckpt_every=1000,
+        min_lr_ratio=0.1, b2=0.99, weight_decay=0.1, decay="matrices", clip_norm=1.0, eval_every=250, ckpt_every=1000,
         log_every=100)),
 }
 

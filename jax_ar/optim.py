@@ -1,6 +1,8 @@
 """Optimizer factory: Adam/AdamW/SGD, warm-up + schedule, gradient clipping."""
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import optax
 
 from jax_ar.errors import ConfigError
@@ -26,6 +28,16 @@ def schedule(lr: float, steps: int, *, kind: str = "constant", warmup_steps: int
     return optax.join_schedules([warm, main], [warmup_steps])
 
 
+def decay_mask(kind: str):
+    """Which parameters AdamW decays: ``all``, or ``matrices`` (arrays with >= 2 dims:
+    weights and embeddings, not biases or LayerNorm scales - nanoGPT's rule)."""
+    if kind == "all":
+        return None
+    if kind == "matrices":
+        return lambda params: jax.tree_util.tree_map(lambda a: jnp.ndim(a) >= 2, params)
+    raise ConfigError(f"unknown decay {kind!r}; choose all or matrices")
+
+
 def make_optimizer(cfg) -> tuple[optax.GradientTransformation, optax.Schedule]:
     """Build the optimizer described by a :class:`jax_ar.train.TrainConfig`."""
     sched = schedule(cfg.lr, cfg.steps, kind=cfg.schedule, warmup_steps=cfg.warmup_steps,
@@ -33,7 +45,8 @@ def make_optimizer(cfg) -> tuple[optax.GradientTransformation, optax.Schedule]:
     if cfg.optimizer == "adam":
         opt = optax.adam(sched, b1=cfg.b1, b2=cfg.b2)
     elif cfg.optimizer == "adamw":
-        opt = optax.adamw(sched, b1=cfg.b1, b2=cfg.b2, weight_decay=cfg.weight_decay)
+        opt = optax.adamw(sched, b1=cfg.b1, b2=cfg.b2, weight_decay=cfg.weight_decay,
+                          mask=decay_mask(getattr(cfg, "decay", "all")))
     elif cfg.optimizer == "sgd":
         opt = optax.sgd(sched, momentum=cfg.b1 or None)
     else:

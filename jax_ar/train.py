@@ -43,6 +43,7 @@ class TrainConfig:
     b1: float = 0.9
     b2: float = 0.999
     weight_decay: float = 0.0
+    decay: str = "all"               # AdamW decays: all | matrices (>= 2-D params only, as nanoGPT)
     clip_norm: float = 0.0           # 0 = no clipping
     eval_every: int = 500
     ckpt_every: int = 500
@@ -59,6 +60,8 @@ class TrainConfig:
                 raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
         if not self.lr > 0:
             raise ConfigError(f"lr must be > 0, got {self.lr}")
+        if self.decay not in ("all", "matrices"):
+            raise ConfigError(f"decay must be all or matrices, got {self.decay!r}")
         if self.compute_dtype not in ("float32", "bfloat16"):
             raise ConfigError(f"compute_dtype must be float32 or bfloat16, got {self.compute_dtype!r}")
 

@@ -67,3 +67,21 @@ def test_bfloat16_compute_trains(tmp_path):
     r = fit(_model(), cfg, ArrayData(X), X[:64], progress=False)
     assert np.isfinite(r.best_valid_nll)
     assert jax.tree_util.tree_leaves(r.params)[0].dtype == jnp.float32
+
+
+def test_adamw_decay_matrices_leaves_vectors_alone():
+    import optax
+    from jax_ar.optim import make_optimizer
+    params = {"w": jnp.ones((3, 2)), "scale": jnp.ones((2,))}
+    zero = jax.tree_util.tree_map(jnp.zeros_like, params)
+    for decay, scale_moves in (("all", True), ("matrices", False)):
+        opt, _ = make_optimizer(TrainConfig(optimizer="adamw", lr=0.1, weight_decay=0.5, decay=decay))
+        upd, _ = opt.update(zero, opt.init(params), params)
+        new = optax.apply_updates(params, upd)
+        assert bool(jnp.all(new["w"] < 1.0))
+        assert bool(jnp.any(new["scale"] != 1.0)) == scale_moves
+
+
+def test_unknown_decay_rule_is_a_config_error():
+    with pytest.raises(ConfigError, match="decay"):
+        TrainConfig(decay="biases").validate()
