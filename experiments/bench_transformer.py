@@ -8,7 +8,9 @@ fit; random weights (speed does not depend on them).  Prints tokens/s for
 (a) the KV-cache ``lax.scan`` sampler and (b) the recompute-everything sampler,
 at batch 1 and 8; teacher-forced likelihood throughput (tokens/s) and achieved
 GFLOP/s against a float32 matmul ceiling measured in the same process.
-HF ``transformers`` is benchmarked only if it is already installed.
+HF ``transformers`` GPT-2 of the same shape (``generate`` with ``use_cache=True``)
+is benchmarked side by side when torch and transformers are installed
+(optional peers, e.g. in a side virtual environment; never dependencies).
 """
 from __future__ import annotations
 
@@ -42,6 +44,32 @@ def forward_flops(L: int, W: int, V: int, T: int, mlp: int = 4) -> float:
     return per_tok * T + attn
 
 
+def _hf_peer(L, H, W, V, args) -> dict:
+    """Hugging Face GPT-2 of the same shape, random weights, ``generate(use_cache=True)``, pure sampling.
+
+    An optional peer (``pip install torch transformers``), never a dependency.
+    """
+    import torch
+    import transformers
+    cfg = transformers.GPT2Config(vocab_size=V, n_positions=args.context, n_embd=W, n_layer=L, n_head=H,
+                                  bos_token_id=0, eos_token_id=None, pad_token_id=0)
+    net = transformers.GPT2LMHeadModel(cfg).eval()
+    out = {"version": f"transformers {transformers.__version__}, torch {torch.__version__}, "
+                      f"{torch.get_num_threads()} threads"}
+    for B in [int(b) for b in args.batches.split(",")]:
+        ids = torch.as_tensor(np.random.default_rng(0).integers(0, V, (B, args.prompt)))
+
+        def gen():
+            with torch.no_grad():
+                y = net.generate(ids, attention_mask=torch.ones_like(ids), do_sample=True, top_k=0,
+                                 max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, use_cache=True)
+            assert y.shape == (B, args.prompt + args.new_tokens), y.shape
+            return y
+        t = _best_time(gen, args.repeats)
+        out[f"batch{B}"] = {"tok_s": round(B * args.new_tokens / t, 1), "seconds": round(t, 4)}
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--new_tokens", type=int, default=200)
@@ -72,10 +100,17 @@ def main(argv=None):
               f"new tokens), recompute-everything {n / t_re:,.0f} tok/s ({t_re * 1e3:.1f} ms); "
               f"speed-up {t_re / t_kv:.1f}x", flush=True)
     try:
-        import transformers  # noqa: F401
-        results["hf_transformers"] = "installed but not benchmarked here"
+        hf = _hf_peer(L, H, W, V, args)
     except ImportError:
-        results["hf_transformers"] = "not installed (not benchmarked)"
+        hf = "not installed (not benchmarked)"
+    results["hf_transformers"] = hf
+    if isinstance(hf, dict):
+        for B in [int(b) for b in args.batches.split(",")]:
+            r = results[f"batch{B}"]
+            r["hf_tok_s"] = hf[f"batch{B}"]["tok_s"]
+            r["kv_vs_hf"] = round(r["kv_cache_tok_s"] / r["hf_tok_s"], 2)
+            print(f"batch {B}: HF transformers GPT-2 (same shape, use_cache=True) {r['hf_tok_s']:,.0f} tok/s; "
+                  f"our KV-cache sampler is {r['kv_vs_hf']:.1f}x that", flush=True)
     # teacher-forced likelihood throughput at the nanoGPT CPU block (64) and at the full context
     ceiling = matmul_ceiling(1024)
     results["matmul_ceiling_gflops"] = round(ceiling, 1)

@@ -13,7 +13,7 @@ from jax_ar.data.batching import ArrayData
 from jax_ar.train import TrainConfig, fit
 from jax_ar.contract import param_count
 from jax_ar.data import registry as data_registry
-from jax_ar.models import registry
+from jax_ar.models import fvsbn, registry
 from jax_ar.models.bernoulli import fit_mle
 
 
@@ -23,7 +23,9 @@ class Config:
     bas_n: int = 4
     train_limit: int = 0               # use only the first N training images (0 = all)
     num_samples: int = 64
-    l2: float = 0.0                    # loss = NLL/D + l2/2 * ||W||^2 (explicit L2 on the weights)
+    l2: float = 0.0                    # loss = NLL/D + l2/2 ||W||^2 + l1 sum c|W| (models.fvsbn.weight_penalty)
+    l1: float = 0.0
+    l1_radius: float = 0.0             # > 0: L1 cost c = 1 + pixel distance / l1_radius (0: plain L1)
     train: TrainConfig = TrainConfig()
 
 
@@ -38,10 +40,11 @@ BUDGETS = {
 }
 
 
-def l2_loss(model, l2):
+def penalized_loss(model, cfg, image_shape):
     def loss_fn(params, x, cond, key):
         nll = -jnp.mean(model.log_prob(params, x, cond)) / model.seq_len
-        return nll + 0.5 * l2 * jnp.sum(params["W"] ** 2)
+        return nll + fvsbn.weight_penalty(params["W"], l1=cfg.l1, l2=cfg.l2, radius=cfg.l1_radius,
+                                          image_shape=image_shape)
     return loss_fn
 
 
@@ -64,10 +67,10 @@ def main(argv=None):
     print(f"independent Bernoulli (add-one MLE): test NLL {bern_test:.2f} nats")
 
     model = registry.build("fvsbn", **kwargs)
-    res = fit(model, cfg.train, ArrayData(x_train), x_valid, workdir=run.dir, resume=run.resume,
-              loss_fn=l2_loss(model, cfg.l2))
-    test = evaluate.evaluate(model, res.best_params, x_test)
     shape = data_registry.info(spec)["shape"]
+    res = fit(model, cfg.train, ArrayData(x_train), x_valid, workdir=run.dir, resume=run.resume,
+              loss_fn=penalized_loss(model, cfg, shape))
+    test = evaluate.evaluate(model, res.best_params, x_test)
     xs, _ = sampling.sample(model, res.best_params, jax.random.PRNGKey(cfg.train.seed), cfg.num_samples)
     images.save_png_grid(np.asarray(xs).reshape(-1, *shape), run.path("samples.png"))
     true = data_registry.true_nll(spec)

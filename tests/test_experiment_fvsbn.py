@@ -49,3 +49,25 @@ def test_eval_refuses_other_code_version(smoke_run, tmp_path):
         eval_cli.main([f"--workdir={d}"])
     with pytest.raises(CheckpointError, match="not a jax_ar run directory"):
         eval_cli.main([f"--workdir={tmp_path}"])
+
+
+def test_weight_penalty_counts_only_used_weights_and_grows_with_distance():
+    import jax.numpy as jnp
+    import numpy as np
+    from jax_ar.errors import ConfigError
+    from jax_ar.models.fvsbn import pixel_distances, weight_penalty
+    W = jnp.ones((4, 4))                       # 6 used weights below the diagonal
+    assert float(weight_penalty(W, l2=2.0)) == pytest.approx(6.0)
+    assert float(weight_penalty(W, l1=1.0)) == pytest.approx(6.0)
+    d = pixel_distances((2, 2))
+    assert d[0, 3] == pytest.approx(np.sqrt(2)) and d[1, 2] == pytest.approx(np.sqrt(2)) and d[0, 1] == 1
+    want = sum(1 + d[i, j] / 2.0 for i in range(4) for j in range(i))
+    assert float(weight_penalty(W, l1=1.0, radius=2.0, image_shape=(2, 2))) == pytest.approx(want, rel=1e-6)
+    with pytest.raises(ConfigError, match="image shape"):
+        weight_penalty(W, l1=1.0, radius=2.0, image_shape=(3, 3))
+
+
+def test_smoke_run_with_elastic_net(tmp_path):
+    rec = fvsbn.main(["--budget=smoke", f"--workdir={tmp_path}", "--train.steps=10", "--train.eval_every=10",
+                      "--l1=1e-4", "--l2=1e-4", "--l1_radius=2"])
+    assert json.loads((tmp_path / "result.json").read_text())["value"] > 0

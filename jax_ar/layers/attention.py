@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from jax_ar import errors, masks
+from jax_ar.layers import flat
 
 NEG_INF = float(jnp.finfo(jnp.float32).min)
 
@@ -56,7 +57,7 @@ class CausalSelfAttention(nn.Module):
     def _qkv(self, x_BxTxW):
         B, T, _ = x_BxTxW.shape
         H = self.num_heads
-        qkv_BxTx3xHxK = self.qkv(x_BxTxW).reshape(B, T, 3, H, self.width // H)
+        qkv_BxTx3xHxK = flat.rows(self.qkv, x_BxTxW).reshape(B, T, 3, H, self.width // H)
         return qkv_BxTx3xHxK[:, :, 0], qkv_BxTx3xHxK[:, :, 1], qkv_BxTx3xHxK[:, :, 2]
 
     def __call__(self, x_BxTxW, deterministic: bool = True):
@@ -67,7 +68,7 @@ class CausalSelfAttention(nn.Module):
         drop = None if deterministic or self.dropout == 0.0 else (
             lambda a: self.attn_drop(a, deterministic=False))
         y_BxTxHxK = masked_attention(q, k, v, mask_TxT, drop)
-        return self.proj(y_BxTxHxK.reshape(B, T, W)), (k, v)
+        return flat.rows(self.proj, y_BxTxHxK.reshape(B, T, W)), (k, v)
 
     def step(self, x_BxW, k_BxSxHxK, v_BxSxHxK, t):
         """One position ``t``: write its key/value into the buffers, attend to positions <= t."""

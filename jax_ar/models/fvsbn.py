@@ -12,8 +12,9 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jax_ar import distributions, masks
+from jax_ar import distributions, errors, masks
 from jax_ar.contract import LinenARModel
 from jax_ar.models.registry import register
 
@@ -47,6 +48,37 @@ class FVSBNNet(nn.Module):
         act = cache["act_BxD"] + contrib
         out_Bx1 = jax.lax.dynamic_index_in_dim(act, t, axis=1, keepdims=True)
         return out_Bx1, {"t": t + 1, "act_BxD": act}
+
+
+def pixel_distances(image_shape) -> np.ndarray:
+    """Euclidean distance between every pair of raster positions of an image, ``[D, D]``."""
+    rows, cols = np.divmod(np.arange(int(np.prod(image_shape))), image_shape[-1])
+    return np.hypot(rows[:, None] - rows[None], cols[:, None] - cols[None])
+
+
+def weight_penalty(W_DxD, *, l1: float = 0.0, l2: float = 0.0, radius: float = 0.0, image_shape=None):
+    """Elastic-net penalty on the used (strictly lower-triangular) weights.
+
+        l1 * sum_{j<d} c_dj |W_dj| + l2 / 2 * sum_{j<d} W_dj^2,   c_dj = 1 + dist(d, j) / radius
+
+    With ``radius > 0`` (needs ``image_shape``) the L1 cost of a weight grows
+    with the distance between the two pixels: a prior that near pixels
+    matter more.  ``radius = 0`` is plain L1.
+    """
+    D = W_DxD.shape[0]
+    used = masks.strict_causal_mask(D)
+    Wm = jnp.where(used, W_DxD, 0.0)
+    pen = 0.5 * l2 * jnp.sum(Wm ** 2)
+    if l1:
+        if radius > 0:
+            if image_shape is None or int(np.prod(image_shape)) != D:
+                raise errors.ConfigError(f"a distance-weighted L1 needs the image shape of the {D} pixels, "
+                                         f"got {image_shape}")
+            cost = jnp.asarray(1.0 + pixel_distances(image_shape) / radius, jnp.float32)
+        else:
+            cost = 1.0
+        pen = pen + l1 * jnp.sum(cost * jnp.abs(Wm))
+    return pen
 
 
 @register("fvsbn", tiny={"seq_len": 6})

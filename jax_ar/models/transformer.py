@@ -30,6 +30,7 @@ import numpy as np
 from jax_ar import distributions, errors
 from jax_ar.contract import LinenARModel
 from jax_ar.layers.attention import CausalSelfAttention, check_heads
+from jax_ar.layers import flat
 from jax_ar.layers.gelu import gelu_tanh
 from jax_ar.layers.positional import sinusoidal_encoding
 from jax_ar.models.registry import register
@@ -60,7 +61,7 @@ class Block(nn.Module):
         return h if deterministic or self.dropout == 0.0 else self.drop(h, deterministic=False)
 
     def _mlp(self, h, deterministic):
-        return self._drop(self.mlp_out(gelu_tanh(self.mlp_in(h))), deterministic)
+        return self._drop(flat.rows(lambda r: self.mlp_out(gelu_tanh(self.mlp_in(r))), h), deterministic)
 
     def _residual(self, x, attn_fn, deterministic):
         """The two sub-layers around ``attn_fn(normed_or_raw_x) -> (a, extra)``."""
@@ -123,8 +124,8 @@ class TransformerLM(nn.Module):
         if self.norm == "pre":
             h = self.ln_f(h)
         if self.tie_weights:
-            return h @ self.embed.embedding[: self.vocab_size].T
-        return self.head(h)
+            return flat.rows(lambda r: r @ self.embed.embedding[: self.vocab_size].T, h)
+        return flat.rows(self.head, h)
 
     def forward_tokens(self, tokens_BxT, deterministic: bool = True):
         """Parallel pass over input tokens at positions 0..T-1 (BOS already included).
