@@ -22,6 +22,15 @@ def causal_mask(T: int) -> jnp.ndarray:
     return jnp.tril(jnp.ones((T, T), dtype=bool))
 
 
+def causal_mask_row(S: int, t) -> jnp.ndarray:
+    """Row ``t`` of :func:`causal_mask` ``(S)`` as a ``[1, S]`` array (``t`` may be traced).
+
+    What one cached decoding step at position t attends to, built without
+    materialising the S x S mask.
+    """
+    return (jnp.arange(S) <= t)[None, :]
+
+
 def strict_causal_mask(D: int) -> jnp.ndarray:
     """``mask_DxD[i, j] = j < i``: output i may depend on inputs strictly before it.
 

@@ -57,3 +57,11 @@ def test_cross_entropy_and_kl():
     assert float(metrics.kl_divergence(p, jnp.log(p))) == pytest.approx(0.0, abs=1e-7)
     lp = jnp.log(jnp.array([0.2, 0.8]))
     assert float(metrics.kl_from_logits(lp, lp)) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_causal_mask_row_is_a_row_of_the_causal_mask():
+    import jax.numpy as jnp
+    from jax_ar import masks
+    full = masks.causal_mask(7)
+    for t in range(7):
+        assert jnp.array_equal(masks.causal_mask_row(7, jnp.asarray(t)), full[t:t + 1])

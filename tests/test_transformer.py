@@ -65,7 +65,7 @@ def test_kv_cache_pytree_layout():
     cache = model.init_cache(params, 5)
     assert set(cache) == {"write_index", "layers"} and len(cache["layers"]) == 1
     for layer in cache["layers"]:
-        assert layer["k"].shape == layer["v"].shape == (5, S, 2, 8)
+        assert layer["k"].shape == layer["v"].shape == (5, 2, S, 8)
 
 
 def test_step_past_cache_gives_nan_not_garbage():

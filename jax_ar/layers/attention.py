@@ -3,7 +3,8 @@
 The causal mask is the boolean array ``masks.causal_mask(T)``; it is applied
 with ``jnp.where`` to float32 scores (masked scores become the most negative
 float32, so their softmax weight is exactly zero).  The cached step uses row
-``t`` of ``masks.causal_mask(S)`` over the fixed-length key/value buffers.
+``t`` of that mask, ``masks.causal_mask_row(S, t)``, over the fixed-length
+key/value buffers.
 """
 from __future__ import annotations
 
@@ -27,15 +28,19 @@ def check_heads(width: int, num_heads: int) -> None:
                                  f"each head needs width/num_heads features")
 
 
-def masked_attention(q_BxTxHxK, k_BxSxHxK, v_BxSxHxK, mask_TxS, dropout=None):
-    """softmax(q k^T / sqrt(K), masked) v, scores in float32.  Returns ``y_BxTxHxK``."""
-    scale = 1.0 / math.sqrt(q_BxTxHxK.shape[-1])
-    scores_BxHxTxS = jnp.einsum("bthk,bshk->bhts", q_BxTxHxK, k_BxSxHxK).astype(jnp.float32) * scale
+def masked_attention(q_BxHxTxK, k_BxHxSxK, v_BxHxSxK, mask_TxS, dropout=None):
+    """softmax(q k^T / sqrt(K), masked) v, scores in float32.  Returns ``y_BxHxTxK``.
+
+    Heads-major layout [B, H, T, K]: both products are plain batched matmuls
+    over (B, H), so the (cached) keys and values are never transposed.
+    """
+    scale = 1.0 / math.sqrt(q_BxHxTxK.shape[-1])
+    scores_BxHxTxS = jnp.einsum("bhtk,bhsk->bhts", q_BxHxTxK, k_BxHxSxK).astype(jnp.float32) * scale
     scores_BxHxTxS = jnp.where(mask_TxS[None, None], scores_BxHxTxS, NEG_INF)
     weights_BxHxTxS = jax.nn.softmax(scores_BxHxTxS, axis=-1)
     if dropout is not None:
         weights_BxHxTxS = dropout(weights_BxHxTxS)
-    return jnp.einsum("bhts,bshk->bthk", weights_BxHxTxS.astype(v_BxSxHxK.dtype), v_BxSxHxK)
+    return jnp.einsum("bhts,bhsk->bhtk", weights_BxHxTxS.astype(v_BxHxSxK.dtype), v_BxHxSxK)
 
 
 class CausalSelfAttention(nn.Module):
@@ -55,28 +60,32 @@ class CausalSelfAttention(nn.Module):
         self.attn_drop = nn.Dropout(self.dropout)
 
     def _qkv(self, x_BxTxW):
+        """Projections q, k, v, each ``[B, H, T, K]``."""
         B, T, _ = x_BxTxW.shape
         H = self.num_heads
         qkv_BxTx3xHxK = flat.rows(self.qkv, x_BxTxW).reshape(B, T, 3, H, self.width // H)
-        return qkv_BxTx3xHxK[:, :, 0], qkv_BxTx3xHxK[:, :, 1], qkv_BxTx3xHxK[:, :, 2]
+        qkv_3xBxHxTxK = qkv_BxTx3xHxK.transpose(2, 0, 3, 1, 4)
+        return qkv_3xBxHxTxK[0], qkv_3xBxHxTxK[1], qkv_3xBxHxTxK[2]
+
+    def _out(self, y_BxHxTxK):
+        B, H, T, K = y_BxHxTxK.shape
+        return flat.rows(self.proj, y_BxHxTxK.transpose(0, 2, 1, 3).reshape(B, T, H * K))
 
     def __call__(self, x_BxTxW, deterministic: bool = True):
-        """Parallel causal attention over T positions.  Returns ``(y_BxTxW, (k, v))``."""
-        B, T, W = x_BxTxW.shape
+        """Parallel causal attention over T positions.  Returns ``(y_BxTxW, (k, v))``, k/v ``[B, H, T, K]``."""
+        T = x_BxTxW.shape[1]
         q, k, v = self._qkv(x_BxTxW)
         mask_TxT = masks.causal_mask(T)
         drop = None if deterministic or self.dropout == 0.0 else (
             lambda a: self.attn_drop(a, deterministic=False))
-        y_BxTxHxK = masked_attention(q, k, v, mask_TxT, drop)
-        return flat.rows(self.proj, y_BxTxHxK.reshape(B, T, W)), (k, v)
+        return self._out(masked_attention(q, k, v, mask_TxT, drop)), (k, v)
 
-    def step(self, x_BxW, k_BxSxHxK, v_BxSxHxK, t):
+    def step(self, x_BxW, k_BxHxSxK, v_BxHxSxK, t):
         """One position ``t``: write its key/value into the buffers, attend to positions <= t."""
-        B, W = x_BxW.shape
-        S = k_BxSxHxK.shape[1]
+        S = k_BxHxSxK.shape[2]
         q, k, v = self._qkv(x_BxW[:, None, :])
-        k_BxSxHxK = jax.lax.dynamic_update_slice(k_BxSxHxK, k.astype(k_BxSxHxK.dtype), (0, t, 0, 0))
-        v_BxSxHxK = jax.lax.dynamic_update_slice(v_BxSxHxK, v.astype(v_BxSxHxK.dtype), (0, t, 0, 0))
-        mask_1xS = jax.lax.dynamic_slice_in_dim(masks.causal_mask(S), t, 1, axis=0)
-        y_Bx1xHxK = masked_attention(q, k_BxSxHxK, v_BxSxHxK, mask_1xS)
-        return self.proj(y_Bx1xHxK.reshape(B, W)), k_BxSxHxK, v_BxSxHxK
+        k_BxHxSxK = jax.lax.dynamic_update_slice(k_BxHxSxK, k.astype(k_BxHxSxK.dtype), (0, 0, t, 0))
+        v_BxHxSxK = jax.lax.dynamic_update_slice(v_BxHxSxK, v.astype(v_BxHxSxK.dtype), (0, 0, t, 0))
+        mask_1xS = masks.causal_mask_row(S, t)
+        y_BxHx1xK = masked_attention(q, k_BxHxSxK, v_BxHxSxK, mask_1xS)
+        return self._out(y_BxHx1xK)[:, 0], k_BxHxSxK, v_BxHxSxK

@@ -13,7 +13,8 @@
   embedding E), biases, dropout (active only when ``deterministic=False`` and
   a ``dropout`` rng is given; every contract method is deterministic).
 * KV cache: an explicit pytree ``{"write_index": t, "layers": ({"k", "v"}, ...)}``
-  with ``k, v`` of shape [B, S, H, K] (S = seq_len), filled by ``prefill`` over
+  with ``k, v`` of shape [B, H, S, K] (S = seq_len; heads-major, so attention
+  reads the buffers without transposing them), filled by ``prefill`` over
   a prompt and updated one position per ``step`` with ``dynamic_update_slice``.
   A step past the cache length returns NaN logits (never silent garbage);
   :mod:`jax_ar.generation` refuses such requests up front with a clear error.
@@ -152,7 +153,7 @@ class TransformerLM(nn.Module):
     # ------------------------------------------------------------ KV cache
     def init_cache(self, batch_size, cond_B=None):
         H = self.num_heads
-        shape = (batch_size, self.seq_len, H, self.width // H)
+        shape = (batch_size, H, self.seq_len, self.width // H)
         dt = jnp.dtype(self.cache_dtype)
         return {"write_index": jnp.zeros((), jnp.int32),
                 "layers": tuple({"k": jnp.zeros(shape, dt), "v": jnp.zeros(shape, dt)}
