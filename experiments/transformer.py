@@ -35,6 +35,7 @@ class Config:
     dropout: float = 0.0
     norm: str = "pre"
     positions: str = "learned"
+    activation: str = "gelu_tanh"    # or gelu (exact; nanoGPT's torch.nn.GELU)
     use_bias: bool = False
     tie_weights: bool = True
     eval_windows: int = 0            # 0 = every non-overlapping validation window
@@ -91,7 +92,8 @@ def main(argv=None):
     data = lm_text.shakespeare_streams(run.data_dir, scheme="nanogpt", tokenizer=tok)
     kwargs = dict(vocab_size=data["vocab_size"], seq_len=cfg.block, num_layers=cfg.num_layers,
                   num_heads=cfg.num_heads, width=cfg.width, norm=cfg.norm, positions=cfg.positions,
-                  tie_weights=cfg.tie_weights, use_bias=cfg.use_bias, dropout=cfg.dropout)
+                  tie_weights=cfg.tie_weights, use_bias=cfg.use_bias, dropout=cfg.dropout,
+                  activation=cfg.activation)
     run.describe(model=f"transformer_{cfg.norm}norm", model_kwargs=kwargs,   # registry name: runs.load_run
                  dataset={"name": "tiny_shakespeare", "split": "nanogpt", "tokenizer": cfg.tokenizer})
     model = transformer.build(**kwargs)

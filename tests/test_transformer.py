@@ -104,6 +104,17 @@ def test_heads_must_divide_width():
         transformer.build(vocab_size=5, seq_len=4, num_heads=3, width=16)
     with pytest.raises(errors.ConfigError, match="norm"):
         transformer.build(vocab_size=5, seq_len=4, norm="sandwich")
+    with pytest.raises(errors.ConfigError, match="activation"):
+        transformer.build(vocab_size=5, seq_len=4, width=16, num_heads=2, activation="relu")
+
+
+def test_exact_gelu_option_is_a_small_change():
+    model, params = _model()
+    exact, params_e = _model(activation="gelu")
+    x = _x(2)
+    a, b = np.asarray(model.log_prob(params, x)), np.asarray(exact.log_prob(params_e, x))
+    assert np.all(np.isfinite(b)) and not np.allclose(a, b, rtol=0, atol=0)
+    np.testing.assert_allclose(a, b, atol=1e-2)   # the two GELU forms differ by < 1e-3 per unit
 
 
 def test_kv_generation_equals_recompute_generation():

@@ -45,6 +45,7 @@ class Block(nn.Module):
     norm: str = "pre"
     use_bias: bool = False
     dropout: float = 0.0
+    activation: str = "gelu_tanh"     # gelu_tanh (GPT-2) | gelu (exact erf form, as torch.nn.GELU)
 
     def setup(self):
         out_std = 0.02 / np.sqrt(2 * self.num_layers)   # GPT-2 scaled residual init
@@ -62,7 +63,8 @@ class Block(nn.Module):
         return h if deterministic or self.dropout == 0.0 else self.drop(h, deterministic=False)
 
     def _mlp(self, h, deterministic):
-        return self._drop(flat.rows(lambda r: self.mlp_out(gelu_tanh(self.mlp_in(r))), h), deterministic)
+        act = gelu_tanh if self.activation == "gelu_tanh" else (lambda a: jax.nn.gelu(a, approximate=False))
+        return self._drop(flat.rows(lambda r: self.mlp_out(act(self.mlp_in(r))), h), deterministic)
 
     def _residual(self, x, attn_fn, deterministic):
         """The two sub-layers around ``attn_fn(normed_or_raw_x) -> (a, extra)``."""
@@ -97,14 +99,15 @@ class TransformerLM(nn.Module):
     use_bias: bool = False
     dropout: float = 0.0
     cache_dtype: str = "float32"
+    activation: str = "gelu_tanh"
 
     def setup(self):
         V, W = self.vocab_size, self.width
         self.embed = nn.Embed(V + 1, W, embedding_init=nn.initializers.normal(0.02), name="embed")
         if self.positions == "learned":
             self.pos = self.param("pos", nn.initializers.normal(0.02), (self.seq_len, W))
-        self.blocks = [Block(W, self.num_heads, self.num_layers, self.mlp_ratio, self.norm,
-                             self.use_bias, self.dropout, name=f"block{i}") for i in range(self.num_layers)]
+        self.blocks = [Block(W, self.num_heads, self.num_layers, self.mlp_ratio, self.norm, self.use_bias,
+                             self.dropout, self.activation, name=f"block{i}") for i in range(self.num_layers)]
         if self.norm == "pre":
             self.ln_f = nn.LayerNorm(epsilon=1e-5, use_bias=self.use_bias, name="ln_f")
         if not self.tie_weights:
@@ -230,7 +233,7 @@ class TransformerARModel(LinenARModel):
 def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_heads: int = 4,
           width: int = 128, mlp_ratio: int = 4, norm: str = "pre", positions: str = "learned",
           tie_weights: bool = True, use_bias: bool = False, dropout: float = 0.0,
-          cache_dtype: str = "float32") -> TransformerARModel:
+          cache_dtype: str = "float32", activation: str = "gelu_tanh") -> TransformerARModel:
     """A decoder-only Transformer LM; defaults are nanoGPT's CPU character configuration."""
     check_heads(width, num_heads)
     for name, v in (("vocab_size", vocab_size), ("seq_len", seq_len), ("num_layers", num_layers),
@@ -241,10 +244,12 @@ def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_head
         raise errors.ConfigError(f"norm must be 'pre' or 'post', got {norm!r}")
     if positions not in ("learned", "sinusoidal"):
         raise errors.ConfigError(f"positions must be 'learned' or 'sinusoidal', got {positions!r}")
+    if activation not in ("gelu_tanh", "gelu"):
+        raise errors.ConfigError(f"activation must be 'gelu_tanh' or 'gelu', got {activation!r}")
     if not 0.0 <= dropout < 1.0:
         raise errors.ConfigError(f"dropout must be in [0, 1), got {dropout}")
     module = TransformerLM(vocab_size, seq_len, num_layers, num_heads, width, mlp_ratio, norm,
-                           positions, tie_weights, use_bias, dropout, cache_dtype)
+                           positions, tie_weights, use_bias, dropout, cache_dtype, activation)
     return TransformerARModel(module, seq_len, distributions.Categorical(vocab_size))
 
 
