@@ -57,7 +57,7 @@ def main(argv=None):
         model, kwargs = char_lm.build_matched(cell, V, cfg.target_params, layers=cfg.layers, embed=cfg.embed)
         print(f"== {cell}: {kwargs}", flush=True)
         params, hist = tbptt.train(model, cfg.train, streams["train"], streams["validation"],
-                                   workdir=run.path(cell))
+                                   workdir=run.path(cell), resume=run.resume)
         ev = char_lm.evaluate_streams(model, params, {k: streams[k] for k in ("validation", "test", "nanogpt_val")},
                                       window=cfg.eval_window)
         texts = char_lm.sample_text(model, params, vocab, jax.random.PRNGKey(cfg.train.seed),

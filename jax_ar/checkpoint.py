@@ -31,6 +31,17 @@ def _manager(path: Path, keep: int) -> ocp.CheckpointManager:
     return ocp.CheckpointManager(path.resolve(), options=opts)
 
 
+def _replace(manager: ocp.CheckpointManager, step: int, state) -> None:
+    """Save ``state`` as ``step``, replacing a checkpoint of that same step: a resumed run
+    redoes the steps after its last full checkpoint, and the interrupted run may already
+    have saved one of them (a best-validation checkpoint).  Other steps are untouched."""
+    manager.reload()
+    if step in manager.all_steps():
+        manager.delete(step)
+    manager.save(step, args=ocp.args.StandardSave(state), force=True)
+    manager.wait_until_finished()
+
+
 class Checkpointer:
     def __init__(self, workdir, keep: int = 2):
         self.workdir = rundir.guard(workdir)
@@ -39,12 +50,10 @@ class Checkpointer:
 
     # ------------------------------------------------------------ saving
     def save(self, step: int, state) -> None:
-        self.latest.save(int(step), args=ocp.args.StandardSave(state), force=True)
-        self.latest.wait_until_finished()
+        _replace(self.latest, int(step), state)
 
     def save_best(self, step: int, params) -> None:
-        self.best.save(int(step), args=ocp.args.StandardSave({"params": params}), force=True)
-        self.best.wait_until_finished()
+        _replace(self.best, int(step), {"params": params})
 
     # ----------------------------------------------------------- restoring
     def steps(self) -> list[int]:

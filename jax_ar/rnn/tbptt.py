@@ -13,8 +13,11 @@ Works with any model exposing ``forward(params, inputs_BxT, state) ->
 :class:`jax_ar.models.rnn.CharRNNModel`).  The optimizer comes from
 :func:`jax_ar.optim.make_optimizer`; with a ``workdir`` the best parameters
 are saved by :class:`jax_ar.checkpoint.Checkpointer` (``best/<step>``) and
-every logged record goes to ``metrics.jsonl``.  (No mid-run resume: the
-carried state would have to be checkpointed too.)
+every logged record goes to ``metrics.jsonl``.  Every ``ckpt_every`` steps
+the whole training state is checkpointed (``ckpt/<step>``): parameters,
+optimizer state, the carried recurrent state, the position in the stream
+and the epoch; ``resume=True`` continues from there and reproduces an
+uninterrupted run exactly.
 """
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ class TBPTTConfig:
     clip_norm: float = 1.0
     eval_every: int = 500
     eval_tokens: int = 0        # 0: the whole validation stream
+    ckpt_every: int = 500       # full training-state checkpoint (for resume); also at the last step
     seed: int = 0
 
 
@@ -129,18 +133,21 @@ def _eval_step(model):
 
 
 def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=None,
-          params=None, log: Optional[Callable[[str], None]] = print):
+          params=None, resume: bool = False, log: Optional[Callable[[str], None]] = print):
     """Train with truncated BPTT; returns ``(best_params, history)``.
 
     Validation bits/token (``stream_nll``) every ``eval_every`` steps and at the
     end; the best parameters are kept (and saved under ``workdir/best``).
-    A non-finite loss stops training and is recorded as ``"diverged"``.
+    A non-finite loss stops training and is recorded as ``"diverged"`` (the
+    last checkpoint, from before it, is kept).  A ``workdir`` that already
+    holds checkpoints is refused unless ``resume=True``, which continues from
+    the newest readable one.
     """
     V = model.dist.vocab_size
     train_stream = check_stream(train_stream, V, "train_stream")
     if valid_stream is not None:
         valid_stream = check_stream(valid_stream, V, "valid_stream")
-    for k in ("steps", "batch_size", "window"):
+    for k in ("steps", "batch_size", "window", "ckpt_every"):
         errors.check_positive(getattr(cfg, k), k)
     tx, sched = optim.make_optimizer(cfg)
     key = jax.random.PRNGKey(cfg.seed)
@@ -149,18 +156,43 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
     train_step = make_train_step(model, tx)
     rng = np.random.default_rng(cfg.seed)
     ckpt = checkpoint.Checkpointer(workdir) if workdir else None
-    metrics_file = open(Path(workdir) / "metrics.jsonl", "a") if workdir else None
     history = {"train": [], "valid": [], "diverged": False}
+    best, best_params = math.inf, params
+    inputs = targets = None
+    w = cfg.window
+    pos, epoch, offset, start = 0, 0, 0, 0
+    state = None
+    if ckpt is not None:
+        existing = ckpt.steps()
+        if existing and not resume:
+            ckpt.close()
+            raise errors.CheckpointError(f"{str(workdir)!r} already holds checkpoints (steps {existing}); "
+                                         f"pass resume=True (--resume) to continue, or choose a new workdir")
+        if existing:
+            template = _train_state(params, opt_state, model.initial_state(params, cfg.batch_size),
+                                    0, 0, 0, 0, math.inf)
+            got = ckpt.restore_latest(template)
+            if got is None:
+                ckpt.close()
+                raise errors.CheckpointError(f"no readable checkpoint in {str(Path(workdir) / 'ckpt')!r}")
+            r = got[1]
+            params, opt_state, state = r["params"], r["opt_state"], r["rnn_state"]
+            start, pos, epoch, offset = (int(r[k]) for k in ("step", "pos", "epoch", "offset"))
+            best = float(r["best"])
+            for _ in range(max(0, epoch - 1)):          # the epoch offsets drawn so far
+                rng.integers(0, w)
+            if epoch:
+                inputs, targets = stream_rows(train_stream, cfg.batch_size, model.module.vocab_size, offset)
+            best_params = ckpt.restore_best(params)[1] if ckpt.best.latest_step() is not None else params
+            history = _read_history(Path(workdir) / "metrics.jsonl", start)
+    metrics_file = open(Path(workdir) / "metrics.jsonl", "a") if workdir else None
 
     def record(kind, rec):
         history[kind].append(rec)
         if metrics_file:
             metrics_file.write(json.dumps({"kind": kind, **rec}) + "\n")
             metrics_file.flush()
-    best, best_params = math.inf, params
-    inputs = targets = None
-    w = cfg.window
-    pos, epoch, t0 = 0, 0, time.time()
+    t0 = time.time()
     run_loss, run_n, run_gmax = 0.0, 0, 0.0
 
     def evaluate(step):
@@ -177,7 +209,8 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
         if log:
             log(f"step {step}: valid {r['bits_per_token']:.4f} bits/token ({r['seconds']} s)")
 
-    for step in range(1, cfg.steps + 1):
+    step = start
+    for step in range(start + 1, cfg.steps + 1):
         if inputs is None or pos + w > inputs.shape[1]:
             offset = int(rng.integers(0, w)) if epoch else 0
             inputs, targets = stream_rows(train_stream, cfg.batch_size, model.module.vocab_size, offset)
@@ -203,6 +236,8 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
             run_loss, run_n, run_gmax = 0.0, 0, 0.0
         if step % cfg.eval_every == 0 or step == cfg.steps:
             evaluate(step)
+        if ckpt and (step % cfg.ckpt_every == 0 or step == cfg.steps):
+            ckpt.save(step, _train_state(params, opt_state, state, step, pos, epoch, offset, best))
     if valid_stream is None:
         best_params = params
         if ckpt:
@@ -212,6 +247,28 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
     if metrics_file:
         metrics_file.close()
     return best_params, history
+
+
+def _train_state(params, opt_state, rnn_state, step, pos, epoch, offset, best):
+    """Everything a resumed run needs (the epoch's offset rebuilds its rows)."""
+    i32 = lambda v: np.asarray(v, np.int32)
+    return {"params": params, "opt_state": opt_state, "rnn_state": rnn_state, "step": i32(step),
+            "pos": i32(pos), "epoch": i32(epoch), "offset": i32(offset), "best": np.asarray(best, np.float64)}
+
+
+def _read_history(path: Path, upto: int) -> dict:
+    """The records of ``metrics.jsonl`` up to step ``upto`` (later ones are redone on resume)."""
+    history = {"train": [], "valid": [], "diverged": False}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue                               # a line cut off by a crash
+            kind = rec.pop("kind", None)
+            if kind in history and rec.get("step", 0) <= upto:
+                history[kind].append(rec)
+    return history
 
 
 def load_params(model, workdir):
