@@ -45,6 +45,27 @@ def test_cached_step_equals_parallel_at_every_position(kw):
     np.testing.assert_allclose(np.asarray(stepped), np.asarray(parallel), atol=1e-5, rtol=1e-5)
 
 
+def test_prefix_attention_equals_full_masked_attention():
+    from jax_ar.layers import attention
+    k, v, q = (jax.random.normal(jax.random.PRNGKey(i), shp) for i, shp in
+               enumerate([(1, 2, 256, 8), (1, 2, 256, 8), (1, 2, 1, 8)]))
+    for t in (0, 63, 64, 127, 128, 200, 255):
+        full = attention.masked_attention(q, k, v, masks.causal_mask_row(256, t))
+        for block in (64, 128):
+            np.testing.assert_allclose(np.asarray(attention.prefix_attention(q, k, v, t, block)),
+                                       np.asarray(full), atol=2e-6, err_msg=f"t={t} block={block}")
+
+
+def test_batch1_cached_step_over_blocks_equals_parallel():
+    """Batch 1 with a 128-slot cache takes the blocked prefix path in ``step``."""
+    model = transformer.build(vocab_size=V, seq_len=128, num_layers=1, num_heads=2, width=16, mlp_ratio=2)
+    params = model.init(jax.random.PRNGKey(0))
+    params = jax.tree_util.tree_map(lambda a: a + 0.3 * jnp.sign(a), params)
+    x = jax.random.randint(jax.random.PRNGKey(3), (1, 128), 0, V)
+    stepped = sampling.step_outputs(model, params, x)
+    np.testing.assert_allclose(np.asarray(stepped), np.asarray(model.outputs(params, x)), atol=1e-5, rtol=1e-5)
+
+
 def test_prefill_any_prompt_length_matches_parallel():
     model, params = _model(num_layers=2)
     x = _x()

@@ -43,6 +43,49 @@ def masked_attention(q_BxHxTxK, k_BxHxSxK, v_BxHxSxK, mask_TxS, dropout=None):
     return jnp.einsum("bhts,bhsk->bhtk", weights_BxHxTxS.astype(v_BxHxSxK.dtype), v_BxHxSxK)
 
 
+def _decode_block(S: int):
+    """Block length for :func:`prefix_attention` over an ``S``-slot cache (None: too short to split)."""
+    for blk in (128, 64):
+        if S % blk == 0 and S > blk:
+            return blk
+    return None
+
+
+def prefix_attention(q_BxHx1xK, k_BxHxSxK, v_BxHxSxK, t, block: int):
+    """One query at position ``t`` attending over cache slots 0..t only, ``block`` slots at a time.
+
+    The same value as ``masked_attention(q, k, v, causal_mask_row(S, t))`` (each
+    block's mask is a slice of that row) computed by an online softmax over the
+    ``t // block + 1`` blocks that hold filled slots, so the empty tail of the
+    cache is never read.  On XLA:CPU this is ~1.8x faster than the full-cache
+    product at batch 1 and slower from batch 2 on (``experiments.bench_transformer``),
+    which is why :meth:`CausalSelfAttention.step` uses it for batch 1 only.
+    """
+    B, H, S, K = k_BxHxSxK.shape
+    scale = 1.0 / math.sqrt(K)
+    row_1xS = masks.causal_mask_row(S, t)
+
+    def body(i, carry):
+        m_BxHx1x1, l_BxHx1x1, acc_BxHx1xK = carry
+        k_blk = jax.lax.dynamic_slice_in_dim(k_BxHxSxK, i * block, block, axis=2)
+        v_blk = jax.lax.dynamic_slice_in_dim(v_BxHxSxK, i * block, block, axis=2)
+        mask_1xb = jax.lax.dynamic_slice_in_dim(row_1xS, i * block, block, axis=1)
+        s = jnp.einsum("bhtk,bhsk->bhts", q_BxHx1xK, k_blk).astype(jnp.float32) * scale
+        s = jnp.where(mask_1xb[None, None], s, NEG_INF)
+        m_new = jnp.maximum(m_BxHx1x1, s.max(-1, keepdims=True))
+        p = jnp.exp(s - m_new)
+        corr = jnp.exp(m_BxHx1x1 - m_new)
+        l_new = l_BxHx1x1 * corr + p.sum(-1, keepdims=True)
+        acc_new = acc_BxHx1xK * corr + jnp.einsum("bhts,bhsk->bhtk", p, v_blk.astype(jnp.float32))
+        return m_new, l_new, acc_new
+
+    n_blocks = jnp.minimum(t // block + 1, S // block)
+    init = (jnp.full((B, H, 1, 1), NEG_INF, jnp.float32), jnp.zeros((B, H, 1, 1), jnp.float32),
+            jnp.zeros((B, H, 1, K), jnp.float32))
+    _, l, acc = jax.lax.fori_loop(0, n_blocks, body, init)
+    return (acc / l).astype(q_BxHx1xK.dtype)
+
+
 class CausalSelfAttention(nn.Module):
     """Multi-head causal self-attention: fused q/k/v projection, output projection."""
     width: int
@@ -86,6 +129,9 @@ class CausalSelfAttention(nn.Module):
         q, k, v = self._qkv(x_BxW[:, None, :])
         k_BxHxSxK = jax.lax.dynamic_update_slice(k_BxHxSxK, k.astype(k_BxHxSxK.dtype), (0, 0, t, 0))
         v_BxHxSxK = jax.lax.dynamic_update_slice(v_BxHxSxK, v.astype(v_BxHxSxK.dtype), (0, 0, t, 0))
-        mask_1xS = masks.causal_mask_row(S, t)
-        y_BxHx1xK = masked_attention(q, k_BxHxSxK, v_BxHxSxK, mask_1xS)
+        block = _decode_block(S)
+        if k_BxHxSxK.shape[0] == 1 and block is not None:    # batch 1: read only the filled prefix
+            y_BxHx1xK = prefix_attention(q, k_BxHxSxK, v_BxHxSxK, t, block)
+        else:
+            y_BxHx1xK = masked_attention(q, k_BxHxSxK, v_BxHxSxK, masks.causal_mask_row(S, t))
         return self._out(y_BxHx1xK)[:, 0], k_BxHxSxK, v_BxHxSxK
