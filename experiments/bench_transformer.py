@@ -28,16 +28,6 @@ from jax_ar.models import transformer
 from jax_ar.bench import matmul_ceiling
 
 
-def _best_time(fn, repeats: int) -> float:
-    jax.block_until_ready(fn())                         # compile + warm up
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        jax.block_until_ready(fn())
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def forward_flops(L: int, W: int, V: int, T: int, mlp: int = 4) -> float:
     """Multiply-add FLOPs (x2) of one teacher-forced pass per sequence of T tokens."""
     per_tok = L * (2 * (3 * W * W + W * W + 2 * mlp * W * W)) + 2 * W * V
@@ -134,7 +124,7 @@ def main(argv=None):
         x = jax.random.randint(jax.random.PRNGKey(2), (args.eval_batch, T), 0, V)
         p_T = params if T == args.context else m.init(jax.random.PRNGKey(0))
         f = jax.jit(lambda p, x: m.log_prob(p, x))
-        t = _best_time(lambda: f(p_T, x), args.repeats)
+        t = _interleaved_best({"eval": lambda: f(p_T, x)}, args.repeats)["eval"]
         toks = args.eval_batch * T
         gflops = args.eval_batch * forward_flops(L, W, V, T) / t / 1e9
         results[f"eval_T{T}"] = {"tok_s": round(toks / t, 1), "gflops": round(gflops, 1),

@@ -83,6 +83,24 @@ class Checkpointer:
             return step, state
         return None
 
+    def resume_state(self, template, resume: bool):
+        """``(step, state)`` to continue from, or None for a fresh run.
+
+        A directory that already holds checkpoints is refused unless ``resume``;
+        with ``resume`` the newest readable checkpoint is restored (an error if
+        none is readable).
+        """
+        existing = self.steps()
+        if not existing:
+            return None
+        if not resume:
+            raise CheckpointError(f"{str(self.workdir)!r} already holds checkpoints (steps {existing}); "
+                                  f"pass --resume to continue it, or choose a new --workdir")
+        got = self.restore_latest(template)
+        if got is None:
+            raise CheckpointError(f"no readable checkpoint in {str(self.workdir / 'ckpt')!r}")
+        return got
+
     def _quarantine(self, step: int) -> None:
         import jax
         src = self.workdir / "ckpt" / str(step)

@@ -23,7 +23,7 @@ import optax
 
 from jax_ar import checkpoint, distributed, evaluate
 from jax_ar.data.batching import ArrayData, WindowData  # noqa: F401  (re-exported)
-from jax_ar.errors import CheckpointError, ConfigError, JaxArError
+from jax_ar.errors import ConfigError, JaxArError
 from jax_ar.optim import make_optimizer
 
 
@@ -149,16 +149,10 @@ def fit(model, cfg: TrainConfig, train_data, valid_x=None, valid_cond=None, *,
     main_proc = distributed.is_main_process()
     ckpt = checkpoint.Checkpointer(workdir, cfg.keep) if workdir is not None else None
     if ckpt is not None:
-        existing = ckpt.steps()
-        if existing and not resume:
-            raise CheckpointError(f"{str(workdir)!r} already holds checkpoints (steps {existing}); "
-                                  f"pass --resume to continue it, or choose a new --workdir")
-        if resume and existing:
-            # the template carries the target shardings: a checkpoint written on any
-            # number of devices is restored onto this run's mesh
-            got = ckpt.restore_latest(state)
-            if got is None:
-                raise CheckpointError(f"no readable checkpoint in {str(Path(workdir) / 'ckpt')!r}")
+        # the template carries the target shardings: a checkpoint written on any
+        # number of devices is restored onto this run's mesh
+        got = ckpt.resume_state(state, resume)
+        if got is not None:
             state = got[1]
     loss_fn = loss_fn or default_loss(model)
     train_step = make_train_step(model, cfg, opt, loss_fn, state_sh, None if mesh_sh is None else mesh_sh[2])

@@ -35,3 +35,12 @@ def _bwd(res, g):
 
 
 gelu_tanh.defvjp(_fwd, _bwd)
+
+
+def gelu_exact(x):
+    """The erf form, as ``torch.nn.GELU()`` (nanoGPT's MLP)."""
+    return jax.nn.gelu(x, approximate=False)
+
+
+# the Transformer MLP's ``activation`` option: name -> function
+ACTIVATIONS = {"gelu_tanh": gelu_tanh, "gelu": gelu_exact}

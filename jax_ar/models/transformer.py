@@ -32,7 +32,7 @@ from jax_ar import distributions, errors
 from jax_ar.contract import LinenARModel
 from jax_ar.layers.attention import CausalSelfAttention, check_heads
 from jax_ar.layers import flat
-from jax_ar.layers.gelu import gelu_tanh
+from jax_ar.layers.gelu import ACTIVATIONS
 from jax_ar.layers.positional import sinusoidal_encoding
 from jax_ar.models.registry import register
 
@@ -63,7 +63,7 @@ class Block(nn.Module):
         return h if deterministic or self.dropout == 0.0 else self.drop(h, deterministic=False)
 
     def _mlp(self, h, deterministic):
-        act = gelu_tanh if self.activation == "gelu_tanh" else (lambda a: jax.nn.gelu(a, approximate=False))
+        act = ACTIVATIONS[self.activation]
         return self._drop(flat.rows(lambda r: self.mlp_out(act(self.mlp_in(r))), h), deterministic)
 
     def _residual(self, x, attn_fn, deterministic):
@@ -244,8 +244,8 @@ def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_head
         raise errors.ConfigError(f"norm must be 'pre' or 'post', got {norm!r}")
     if positions not in ("learned", "sinusoidal"):
         raise errors.ConfigError(f"positions must be 'learned' or 'sinusoidal', got {positions!r}")
-    if activation not in ("gelu_tanh", "gelu"):
-        raise errors.ConfigError(f"activation must be 'gelu_tanh' or 'gelu', got {activation!r}")
+    if activation not in ACTIVATIONS:
+        raise errors.ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
     if not 0.0 <= dropout < 1.0:
         raise errors.ConfigError(f"dropout must be in [0, 1), got {dropout}")
     module = TransformerLM(vocab_size, seq_len, num_layers, num_heads, width, mlp_ratio, norm,

@@ -163,18 +163,13 @@ def train(model, cfg: TBPTTConfig, train_stream, valid_stream=None, *, workdir=N
     pos, epoch, offset, start = 0, 0, 0, 0
     state = None
     if ckpt is not None:
-        existing = ckpt.steps()
-        if existing and not resume:
+        template = _train_state(params, opt_state, model.initial_state(params, cfg.batch_size), 0, 0, 0, 0, math.inf)
+        try:
+            got = ckpt.resume_state(template, resume)
+        except errors.CheckpointError:
             ckpt.close()
-            raise errors.CheckpointError(f"{str(workdir)!r} already holds checkpoints (steps {existing}); "
-                                         f"pass resume=True (--resume) to continue, or choose a new workdir")
-        if existing:
-            template = _train_state(params, opt_state, model.initial_state(params, cfg.batch_size),
-                                    0, 0, 0, 0, math.inf)
-            got = ckpt.restore_latest(template)
-            if got is None:
-                ckpt.close()
-                raise errors.CheckpointError(f"no readable checkpoint in {str(Path(workdir) / 'ckpt')!r}")
+            raise
+        if got is not None:
             r = got[1]
             params, opt_state, state = r["params"], r["opt_state"], r["rnn_state"]
             start, pos, epoch, offset = (int(r[k]) for k in ("step", "pos", "epoch", "offset"))
