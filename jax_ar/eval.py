@@ -8,10 +8,9 @@ import json
 import sys
 import time
 
-from jax_ar import evaluate
+from jax_ar import experiment, host, evaluate
 from jax_ar.contract import param_count
 from jax_ar.data import registry as data_registry
-from jax_ar.errors import JaxArError
 from jax_ar.runs import load_run, parse_cli
 
 
@@ -33,8 +32,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except JaxArError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(2)
+    host.keep_freed_memory()
+    experiment.cli(main)

@@ -10,9 +10,9 @@ import sys
 import jax
 import numpy as np
 
-from jax_ar import images, sampling
+from jax_ar import experiment, host, images, sampling
 from jax_ar.data import registry as data_registry
-from jax_ar.errors import ConfigError, JaxArError
+from jax_ar.errors import ConfigError
 from jax_ar.runs import load_run, parse_cli
 
 
@@ -60,8 +60,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except JaxArError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(2)
+    host.keep_freed_memory()
+    experiment.cli(main)

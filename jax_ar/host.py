@@ -1,0 +1,66 @@
+"""Host-side runtime tuning: keep freed memory in the process (glibc malloc).
+
+XLA:CPU allocates the temporary buffers of every executed program afresh.
+With glibc's defaults, buffers above the (adaptive) mmap threshold are
+``mmap``-ed and the top of the heap is trimmed back to the OS, so every
+training step pays page faults to touch "new" memory again.  On the nanoGPT
+CPU configuration that is ~20% of a training step on a 2-core machine
+(BENCHMARKS.md).  :func:`keep_freed_memory` asks malloc to serve such
+buffers from the heap and to keep freed memory for reuse: the effect of
+``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_``, set from inside the
+process with ``mallopt``.  The price is a resident size that does not shrink
+after a peak.
+
+The experiment scripts call it on start (``experiments/__init__.py``), as do
+``python -m jax_ar.eval`` and ``python -m jax_ar.sample``.  Set
+``JAX_AR_MALLOC=system`` to keep the C library's defaults.  A no-op where the
+C library is not glibc (macOS, musl, Windows).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+
+# mallopt parameter numbers from glibc's <malloc.h>
+M_TRIM_THRESHOLD = -1
+M_TOP_PAD = -2
+M_MMAP_THRESHOLD = -3
+
+MMAP_THRESHOLD_BYTES = 256 << 20    # allocations below this come from the heap, not fresh mmaps
+TRIM_THRESHOLD_BYTES = 1 << 30      # free heap top kept before giving memory back
+TOP_PAD_BYTES = 64 << 20            # extra heap grown per request
+
+ENV = "JAX_AR_MALLOC"
+_state = {"applied": None}
+
+
+def _glibc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.gnu_get_libc_version                    # glibc only
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+def keep_freed_memory() -> bool:
+    """Tune glibc malloc for XLA:CPU's allocate-per-step pattern (once per process).
+
+    Returns True when the settings were applied, False when opted out
+    (``JAX_AR_MALLOC=system``) or not on glibc.
+    """
+    if _state["applied"] is not None:
+        return _state["applied"]
+    ok = False
+    if os.environ.get(ENV, "").lower() != "system":
+        libc = _glibc()
+        if libc is not None:
+            ok = all(libc.mallopt(p, v) == 1 for p, v in ((M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES),
+                                                          (M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES),
+                                                          (M_TOP_PAD, TOP_PAD_BYTES)))
+    _state["applied"] = ok
+    return ok

@@ -1,0 +1,32 @@
+"""The host allocator tuning (jax_ar.host): applied once on glibc, opt-out by environment."""
+import subprocess
+import sys
+
+from jax_ar import host
+
+
+def _fresh(monkeypatch):
+    monkeypatch.setitem(host._state, "applied", None)
+
+
+def test_opt_out_keeps_system_defaults(monkeypatch):
+    _fresh(monkeypatch)
+    monkeypatch.setenv(host.ENV, "system")
+    assert host.keep_freed_memory() is False
+
+
+def test_applies_on_glibc_and_only_once(monkeypatch):
+    _fresh(monkeypatch)
+    monkeypatch.delenv(host.ENV, raising=False)
+    expected = host._glibc() is not None
+    assert host.keep_freed_memory() is expected
+    calls = []
+    monkeypatch.setattr(host, "_glibc", lambda: calls.append(1))
+    assert host.keep_freed_memory() is expected       # cached: the C library is not asked again
+    assert calls == []
+
+
+def test_experiments_package_applies_it():
+    code = "import experiments; from jax_ar import host; print(host._state['applied'])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(host._glibc() is not None)
