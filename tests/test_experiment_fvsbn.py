@@ -1,6 +1,8 @@
 """End to end: the FVSBN experiment on embedded data, then jax_ar.eval and jax_ar.sample on its run."""
 import json
 
+import numpy as np
+
 import pytest
 
 from experiments import fvsbn
@@ -67,7 +69,19 @@ def test_weight_penalty_counts_only_used_weights_and_grows_with_distance():
         weight_penalty(W, l1=1.0, radius=2.0, image_shape=(3, 3))
 
 
+def test_log_penalty_matches_l1_near_zero_and_grows_logarithmically():
+    import jax
+    import jax.numpy as jnp
+    from jax_ar.models.fvsbn import weight_penalty
+    W = jnp.tril(jnp.full((4, 4), 3.0), -1)   # 6 used weights of 3
+    s = 0.5
+    assert float(weight_penalty(W, l1=1.0, log_scale=s)) == pytest.approx(6 * s * np.log1p(3.0 / s), rel=1e-6)
+    assert float(weight_penalty(W, l1=1.0, log_scale=s)) < float(weight_penalty(W, l1=1.0))
+    g = jax.grad(lambda w: weight_penalty(w, l1=2.0, log_scale=s))(jnp.full((4, 4), 1e-6))
+    assert float(g[3, 0]) == pytest.approx(2.0, rel=1e-4) and float(g[0, 3]) == 0.0   # L1's slope; unused weight
+
+
 def test_smoke_run_with_elastic_net(tmp_path):
     rec = fvsbn.main(["--budget=smoke", f"--workdir={tmp_path}", "--train.steps=10", "--train.eval_every=10",
-                      "--l1=1e-4", "--l2=1e-4", "--l1_radius=2"])
+                      "--l1=1e-4", "--l2=1e-4", "--l1_radius=2", "--l1_log_scale=0.5"])
     assert json.loads((tmp_path / "result.json").read_text())["value"] > 0

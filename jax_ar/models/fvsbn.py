@@ -56,14 +56,18 @@ def pixel_distances(image_shape) -> np.ndarray:
     return np.hypot(rows[:, None] - rows[None], cols[:, None] - cols[None])
 
 
-def weight_penalty(W_DxD, *, l1: float = 0.0, l2: float = 0.0, radius: float = 0.0, image_shape=None):
+def weight_penalty(W_DxD, *, l1: float = 0.0, l2: float = 0.0, radius: float = 0.0, log_scale: float = 0.0,
+                   image_shape=None):
     """Elastic-net penalty on the used (strictly lower-triangular) weights.
 
-        l1 * sum_{j<d} c_dj |W_dj| + l2 / 2 * sum_{j<d} W_dj^2,   c_dj = 1 + dist(d, j) / radius
+        l1 * sum_{j<d} c_dj r(W_dj) + l2 / 2 * sum_{j<d} W_dj^2,   c_dj = 1 + dist(d, j) / radius
 
-    With ``radius > 0`` (needs ``image_shape``) the L1 cost of a weight grows
-    with the distance between the two pixels: a prior that near pixels
-    matter more.  ``radius = 0`` is plain L1.
+    ``r(w) = |w|`` (L1) or, with ``log_scale = s > 0``, ``r(w) = s log(1 + |w| / s)``:
+    the same slope at zero (as sparse) but a cost that grows only
+    logarithmically, so the few large weights (near neighbours) are shrunk
+    much less than by L1.  With ``radius > 0`` (needs ``image_shape``) the
+    sparsity cost grows with the distance between the two pixels: a prior
+    that near pixels matter more.  ``radius = 0`` weighs every pair alike.
     """
     D = W_DxD.shape[0]
     used = masks.strict_causal_mask(D)
@@ -77,7 +81,9 @@ def weight_penalty(W_DxD, *, l1: float = 0.0, l2: float = 0.0, radius: float = 0
             cost = jnp.asarray(1.0 + pixel_distances(image_shape) / radius, jnp.float32)
         else:
             cost = 1.0
-        pen = pen + l1 * jnp.sum(cost * jnp.abs(Wm))
+        a = jnp.abs(Wm)
+        r = a if log_scale <= 0 else log_scale * jnp.log1p(a / log_scale)
+        pen = pen + l1 * jnp.sum(cost * r)
     return pen
 
 
