@@ -4,8 +4,8 @@ XLA:CPU allocates the temporary buffers of every executed program afresh.
 With glibc's defaults, buffers above the (adaptive) mmap threshold are
 ``mmap``-ed and the top of the heap is trimmed back to the OS, so every
 training step pays page faults to touch "new" memory again.  On the nanoGPT
-CPU configuration that is ~20% of a training step on a 2-core machine
-(BENCHMARKS.md).  :func:`keep_freed_memory` asks malloc to serve such
+CPU configuration that is about a quarter of a training step on a 2-core
+machine (BENCHMARKS.md).  :func:`keep_freed_memory` asks malloc to serve such
 buffers from the heap and to keep freed memory for reuse: the effect of
 ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_``, set from inside the
 process with ``mallopt``.  The price is a resident size that does not shrink

@@ -1,4 +1,5 @@
 """The host allocator tuning (jax_ar.host): applied once on glibc, opt-out by environment."""
+import os
 import subprocess
 import sys
 
@@ -28,5 +29,6 @@ def test_applies_on_glibc_and_only_once(monkeypatch):
 
 def test_experiments_package_applies_it():
     code = "import experiments; from jax_ar import host; print(host._state['applied'])"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k != host.ENV}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == str(host._glibc() is not None)
