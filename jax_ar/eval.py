@@ -8,7 +8,7 @@ import json
 import sys
 import time
 
-from jax_ar import evaluate, experiment, host
+from jax_ar import evaluate, experiment
 from jax_ar.contract import param_count
 from jax_ar.data import registry as data_registry
 from jax_ar.runs import load_run, parse_cli
@@ -32,5 +32,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    host.keep_freed_memory()
     experiment.cli(main)

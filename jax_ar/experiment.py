@@ -25,7 +25,7 @@ from typing import Any
 
 import jax_ar
 from jax_ar import config as config_lib
-from jax_ar import rundir
+from jax_ar import host, rundir
 from jax_ar.errors import CheckpointError, ConfigError, JaxArError
 
 RUN_FILE = "run.json"
@@ -138,7 +138,9 @@ def start(topic: str, config_cls, budgets: dict, argv: list[str] | None = None) 
 
 
 def cli(main) -> None:
-    """Run ``main()`` turning library errors into a one-line message and exit code 2."""
+    """Run ``main()`` turning library errors into a one-line message and exit code 2
+    (after the host allocator tuning of :mod:`jax_ar.host`)."""
+    host.keep_freed_memory()
     try:
         main()
     except JaxArError as e:

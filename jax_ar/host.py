@@ -11,15 +11,15 @@ buffers from the heap and to keep freed memory for reuse: the effect of
 process with ``mallopt``.  The price is a resident size that does not shrink
 after a peak.
 
-The experiment scripts call it on start (``experiments/__init__.py``), as do
-``python -m jax_ar.eval`` and ``python -m jax_ar.sample``.  Set
+It runs on start in every command-line entry point: the experiment and
+benchmark scripts (``experiments/__init__.py``) and whatever runs through
+:func:`jax_ar.experiment.cli` (``python -m jax_ar.eval``, ``jax_ar.sample``).  Set
 ``JAX_AR_MALLOC=system`` to keep the C library's defaults.  A no-op where the
 C library is not glibc (macOS, musl, Windows).
 """
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -40,7 +40,7 @@ def _glibc():
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = ctypes.CDLL(None)                     # the running process: its C library's symbols
         libc.gnu_get_libc_version                    # glibc only
         return libc
     except (OSError, AttributeError):

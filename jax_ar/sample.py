@@ -10,7 +10,7 @@ import sys
 import jax
 import numpy as np
 
-from jax_ar import experiment, host, images, sampling
+from jax_ar import experiment, images, sampling
 from jax_ar.data import registry as data_registry
 from jax_ar.errors import ConfigError
 from jax_ar.runs import load_run, parse_cli
@@ -60,5 +60,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    host.keep_freed_memory()
     experiment.cli(main)
