@@ -1,8 +1,9 @@
 """Beam search over any categorical model of the contract, under one ``lax.scan``.
 
 Keeps ``width`` partial sequences per batch row, ranked by total log-probability.
-The cache pytree holds ``batch * width`` rows; after each step the surviving
-beams' rows are gathered (every cache leaf with a leading batch axis).
+The cache pytree holds ``batch * width`` sequences; after each step the surviving
+beams' rows are gathered: by the model's ``gather_cache(cache, rows)`` where it
+has one (a cache laid out its own way), else every leaf with a leading batch axis.
 ``eos_token`` ends a beam: it then only extends with ``eos_token`` at no cost and
 its length stops growing.  Final ranking uses ``log_prob / length ** alpha``
 (``length_penalty = alpha``; 0 = raw log-probability, 1 = per-token average).
@@ -48,6 +49,8 @@ def _beam_search(model, params, prompt_BxP, *, width, num_steps, eos_token, leng
     tokens_BxWxN = jnp.zeros((B, W, N), jnp.int32)
     eos = -1 if eos_token is None else eos_token
 
+    gather = getattr(model, "gather_cache", None)
+
     def body(carry, t):
         cache, x_prev, logp, done, length, tokens = carry
         logits, cache = model.step(params, cache, x_prev)
@@ -63,7 +66,7 @@ def _beam_search(model, params, prompt_BxP, *, width, num_steps, eos_token, leng
         done = was_done | (tok == eos)
         tokens = jnp.take_along_axis(tokens, parent[..., None], axis=1).at[:, :, t].set(tok)
         rows = (jnp.arange(B)[:, None] * W + parent).reshape(B * W)
-        cache = _gather_rows(cache, rows, B * W)
+        cache = gather(cache, rows) if gather is not None else _gather_rows(cache, rows, B * W)
         return (cache, tok.reshape(B * W), logp, done, length, tokens), None
 
     carry = (cache, x_prev, logp_BxW, done_BxW, len_BxW, tokens_BxWxN)

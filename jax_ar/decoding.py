@@ -10,6 +10,15 @@ one compilation).  All work on logits of a categorical distribution, in float32.
 * ``TopP(p, temperature)`` nucleus: the smallest set of most likely tokens whose
   probability reaches p, renormalised; p = 1 keeps every token.
 
+The sampling strategies draw by the Gumbel-max trick, split in two so the
+random numbers can be drawn before a generation loop: ``noise(key, shape)``
+gives the Gumbel noise a step needs (for logits of ``shape``) and
+``with_noise(g, logits)`` picks with it; ``pick(key, logits)`` is the two in
+turn.  :func:`jax_ar.generation.generate` draws every step's noise in one
+vectorised call before its ``lax.scan`` (identical values: each step keeps its
+own key), because on CPU each random draw inside the loop is itself a small
+rolled loop.
+
 Temperature must be a finite number > 0: T = 0 is *not* accepted as a
 sampling temperature (dividing by 0); use ``Greedy()``, which is its limit.
 Bad settings raise :class:`jax_ar.errors.ConfigError` when the strategy is
@@ -42,6 +51,11 @@ def scaled(logits, temperature: float):
     return logits.astype(jnp.float32) / temperature
 
 
+def gumbel(key, shape):
+    """Standard Gumbel noise, float32: ``argmax(z + gumbel)`` samples from ``softmax(z)``."""
+    return jax.random.gumbel(key, shape, jnp.float32)
+
+
 @dataclasses.dataclass(frozen=True)
 class Greedy:
     """The most likely token (ties: the lowest id)."""
@@ -58,8 +72,14 @@ class Sample:
     def __post_init__(self):
         object.__setattr__(self, "temperature", _check_temperature(self.temperature))
 
+    def noise(self, key, shape):
+        return gumbel(key, shape)
+
+    def with_noise(self, g, logits):
+        return jnp.argmax(scaled(logits, self.temperature) + g, axis=-1).astype(jnp.int32)
+
     def __call__(self, key, logits):
-        return jax.random.categorical(key, scaled(logits, self.temperature), axis=-1).astype(jnp.int32)
+        return self.with_noise(self.noise(key, logits.shape), logits)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,13 +102,19 @@ class TopK:
         kth = jax.lax.top_k(z, self.k)[0][..., -1:]
         return jnp.where(z >= kth, z, -jnp.inf)
 
-    def __call__(self, key, logits):
+    def noise(self, key, shape):
+        return gumbel(key, tuple(shape[:-1]) + (self.k,))            # one per candidate
+
+    def with_noise(self, g, logits):
         V = logits.shape[-1]
         if self.k > V:
             raise errors.ConfigError(f"top-k k={self.k} exceeds the vocabulary size {V}")
         vals, idx = jax.lax.top_k(scaled(logits, self.temperature), self.k)   # exactly k candidates
-        j = jax.random.categorical(key, vals, axis=-1)
+        j = jnp.argmax(vals + g, axis=-1)
         return jnp.take_along_axis(idx, j[..., None], axis=-1)[..., 0].astype(jnp.int32)
+
+    def __call__(self, key, logits):
+        return self.with_noise(self.noise(key, logits.shape), logits)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,8 +145,14 @@ class TopP:
         keep = jnp.take_along_axis(keep_sorted, jnp.argsort(order, axis=-1), axis=-1)  # unsort
         return jnp.where(keep, z, -jnp.inf)
 
+    def noise(self, key, shape):
+        return gumbel(key, shape)
+
+    def with_noise(self, g, logits):
+        return jnp.argmax(self.filter(logits) + g, axis=-1).astype(jnp.int32)
+
     def __call__(self, key, logits):
-        return jax.random.categorical(key, self.filter(logits), axis=-1).astype(jnp.int32)
+        return self.with_noise(self.noise(key, logits.shape), logits)
 
 
 def truncated_probs(strategy, logits):

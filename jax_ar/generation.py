@@ -20,9 +20,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jax_ar import errors
+from jax_ar import decoding, errors
 
 Pick = Callable[[jax.Array, jax.Array], jax.Array]
+
+
+def _default_pick(model):
+    """Pure sampling: ``decoding.Sample(1.0)`` for categorical models (its noise can be drawn before
+    the loop), else the model's own sampler."""
+    return decoding.Sample(1.0) if model.dist.kind == "categorical" else model.dist.sample
 
 
 def check_request(model, prompt, num_new: int, *, max_len: Optional[int] = None) -> np.ndarray:
@@ -68,25 +74,59 @@ def prefill_cache(model, params, prompt_BxP):
     return cache
 
 
-@functools.partial(jax.jit, static_argnums=(0,), static_argnames=("num_new", "pick", "stop_token",
-                                                                   "pad_token", "unroll"))
-def _generate(model, params, key, prompt_BxP, *, num_new, pick, stop_token, pad_token, unroll):
-    cache = prefill_cache(model, params, prompt_BxP)
+def segments(start: int, stop: int, size: int):
+    """Split write indices ``start .. stop-1`` into runs ``(a, b)`` that end at multiples of ``size``
+    (the last one at ``stop``): during a run the cache needs only ``b`` slots."""
+    runs, a = [], start
+    while a < stop:
+        b = min((a // size + 1) * size, stop)
+        runs.append((a, b))
+        a = b
+    return runs
 
-    def body(carry, k):
+
+def _step_inputs(pick, keys, shape):
+    """What each step consumes: the strategy's noise, drawn for every step before the loop when the
+    strategy splits its draw (``noise`` / ``with_noise``), else the per-step keys."""
+    if hasattr(pick, "noise") and hasattr(pick, "with_noise"):
+        return jax.vmap(lambda k: pick.noise(k, shape))(keys), pick.with_noise
+    return keys, pick
+
+
+@functools.partial(jax.jit, static_argnums=(0,), static_argnames=("num_new", "pick", "stop_token",
+                                                                   "pad_token", "unroll", "segment"))
+def _generate(model, params, key, prompt_BxP, *, num_new, pick, stop_token, pad_token, unroll, segment):
+    B, P = prompt_BxP.shape
+    cache = prefill_cache(model, params, prompt_BxP)
+    inputs, choose = _step_inputs(pick, jax.random.split(key, num_new), (B, model.dist.vocab_size))
+
+    def body(carry, r):
         cache, x_prev = carry
         logits, cache = model.step(params, cache, x_prev)
-        x = pick(k, logits).astype(jnp.int32)
+        x = choose(r, logits).astype(jnp.int32)
         return (cache, x), (x, model.dist.log_prob(logits, x))
 
-    keys = jax.random.split(key, num_new)
-    _, (xs, lps) = jax.lax.scan(body, (cache, prompt_BxP[:, -1]), keys, unroll=unroll)
-    return _finish(xs.T, lps.T, stop_token, pad_token)
+    grow = segment > 0 and hasattr(model, "resize_cache")
+    runs = segments(P, P + num_new, segment) if grow else [(P, P + num_new)]
+    carry, xs, lps = (cache, prompt_BxP[:, -1]), [], []
+    for a, b in runs:          # each run attends over a cache of b slots: the empty tail is never read
+        if grow:
+            carry = (model.resize_cache(carry[0], b), carry[1])
+        carry, (x_run, lp_run) = jax.lax.scan(body, carry, jax.tree_util.tree_map(lambda r: r[a - P:b - P], inputs),
+                                              unroll=unroll)
+        xs.append(x_run)
+        lps.append(lp_run)
+    return _finish(jnp.concatenate(xs).T, jnp.concatenate(lps).T, stop_token, pad_token)
 
 
 def generate(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] = None,
-             stop_token: Optional[int] = None, pad_token: int = 0, unroll: int = 1):
+             stop_token: Optional[int] = None, pad_token: int = 0, unroll: int = 1, segment: int = 64):
     """Sample ``num_new`` tokens after ``prompt_BxP`` with the KV cache.
+
+    For models whose cache can be resized (``resize_cache``: the Transformer),
+    the loop runs in segments ending at multiples of ``segment`` positions,
+    each over a cache of just the slots it can reach (0: one loop over the
+    whole cache); the samples are the same either way.
 
     Returns ``(tokens_BxN, log_prob_B, lengths_B)``: the new tokens, the
     model's log-probability of them (up to and including a stop token), and
@@ -94,9 +134,10 @@ def generate(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] =
     ``P + num_new`` exceeds the cache length (the model's context).
     """
     p = check_request(model, prompt, num_new)
-    pick = pick or model.dist.sample
-    return _generate(model, params, key, jnp.asarray(p), num_new=int(num_new), pick=pick,
-                     stop_token=stop_token, pad_token=pad_token, unroll=unroll)
+    if int(segment) < 0:
+        raise errors.ConfigError(f"segment must be >= 0 (0: one loop over the whole cache), got {segment}")
+    return _generate(model, params, key, jnp.asarray(p), num_new=int(num_new), pick=pick or _default_pick(model),
+                     stop_token=stop_token, pad_token=pad_token, unroll=int(unroll), segment=int(segment))
 
 
 @functools.partial(jax.jit, static_argnums=(0,), static_argnames=("num_new", "pick"))
@@ -122,7 +163,7 @@ def generate_recompute(model, params, key, prompt, num_new: int, *, pick: Option
     """Baseline without a cache: every step recomputes the whole context.  Returns ``(tokens, log_prob)``."""
     p = check_request(model, prompt, num_new)
     return _generate_recompute(model, params, key, jnp.asarray(p), num_new=int(num_new),
-                               pick=pick or model.dist.sample)
+                               pick=pick or _default_pick(model))
 
 
 @functools.partial(jax.jit, static_argnums=(0,), static_argnames=("num_new", "pick"))
@@ -155,4 +196,4 @@ def generate_sliding(model, params, key, prompt, num_new: int, *, pick: Optional
     errors.check_sequences(p, seq_len=p.shape[1], kind=model.dist.kind,
                            vocab_size=model.dist.vocab_size, name="prompt")
     return _generate_sliding(model, params, key, jnp.asarray(p, jnp.int32), num_new=int(num_new),
-                             pick=pick or model.dist.sample)
+                             pick=pick or _default_pick(model))

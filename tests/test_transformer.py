@@ -45,19 +45,8 @@ def test_cached_step_equals_parallel_at_every_position(kw):
     np.testing.assert_allclose(np.asarray(stepped), np.asarray(parallel), atol=1e-5, rtol=1e-5)
 
 
-def test_prefix_attention_equals_full_masked_attention():
-    from jax_ar.layers import attention
-    k, v, q = (jax.random.normal(jax.random.PRNGKey(i), shp) for i, shp in
-               enumerate([(1, 2, 256, 8), (1, 2, 256, 8), (1, 2, 1, 8)]))
-    for t in (0, 63, 64, 127, 128, 200, 255):
-        full = attention.masked_attention(q, k, v, masks.causal_mask_row(256, t))
-        for block in (64, 128):
-            np.testing.assert_allclose(np.asarray(attention.prefix_attention(q, k, v, t, block)),
-                                       np.asarray(full), atol=2e-6, err_msg=f"t={t} block={block}")
-
-
-def test_batch1_cached_step_over_blocks_equals_parallel():
-    """Batch 1 with a 128-slot cache takes the blocked prefix path in ``step``."""
+def test_batch1_cached_step_equals_parallel_over_a_long_cache():
+    """Batch 1 over 128 slots (the folded [B * H, S, K] cache: no unit axis to squeeze)."""
     model = transformer.build(vocab_size=V, seq_len=128, num_layers=1, num_heads=2, width=16, mlp_ratio=2)
     params = model.init(jax.random.PRNGKey(0))
     params = jax.tree_util.tree_map(lambda a: a + 0.3 * jnp.sign(a), params)
@@ -86,7 +75,7 @@ def test_kv_cache_pytree_layout():
     cache = model.init_cache(params, 5)
     assert set(cache) == {"write_index", "layers"} and len(cache["layers"]) == 1
     for layer in cache["layers"]:
-        assert layer["k"].shape == layer["v"].shape == (5, 2, S, 8)
+        assert layer["k"].shape == layer["v"].shape == (5 * 2, S, 8)     # [B * H, S, K]
 
 
 def test_step_past_cache_gives_nan_not_garbage():
@@ -141,7 +130,7 @@ def test_exact_gelu_option_is_a_small_change():
 def test_kv_generation_equals_recompute_generation():
     model, params = _model()
     prompt = _x(4)[:, :3]
-    for pick in (decoding.Sample(1.0),):
+    for pick in (decoding.Sample(1.0), decoding.TopK(2, temperature=2.0), decoding.TopP(0.8)):
         a, lpa, _ = generation.generate(model, params, jax.random.PRNGKey(5), prompt, S - 3, pick=pick)
         b, lpb = generation.generate_recompute(model, params, jax.random.PRNGKey(5), prompt, S - 3, pick=pick)
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
@@ -149,6 +138,37 @@ def test_kv_generation_equals_recompute_generation():
         full = jnp.concatenate([prompt, a], axis=1)   # the sampler's log-prob == teacher-forced log-prob
         per_pos = model.dist.log_prob(model.outputs(params, full), full)[:, 3:].sum(1)
         np.testing.assert_allclose(np.asarray(lpa), np.asarray(per_pos), atol=1e-4)
+
+
+def test_segmented_generation_is_the_same_generation():
+    """Stretches over a cache grown as they go (any segment size, 0 = one loop) give the same tokens."""
+    model, params = _model(num_layers=2)
+    for B, P in ((1, 1), (3, 2)):
+        prompt = _x(B)[:, :P]
+        ref = generation.generate(model, params, jax.random.PRNGKey(7), prompt, S - P, segment=0)
+        for seg in (1, 3, 64):
+            out = generation.generate(model, params, jax.random.PRNGKey(7), prompt, S - P, segment=seg)
+            np.testing.assert_array_equal(np.asarray(out[0]), np.asarray(ref[0]), err_msg=f"segment {seg}")
+            np.testing.assert_allclose(np.asarray(out[1]), np.asarray(ref[1]), atol=1e-5)
+
+
+def test_segments_cover_the_steps_and_end_on_multiples():
+    assert generation.segments(16, 216, 64) == [(16, 64), (64, 128), (128, 192), (192, 216)]
+    assert generation.segments(3, 4, 64) == [(3, 4)]
+    assert generation.segments(4, 9, 2) == [(4, 6), (6, 8), (8, 9)]
+
+
+def test_resize_cache_keeps_the_filled_slots():
+    model, params = _model()
+    cache = model.prefill(params, _x(2)[:, :3])
+    small = model.resize_cache(cache, 4)
+    assert small["layers"][0]["k"].shape == (2 * 2, 4, 8)
+    back = model.resize_cache(small, S)
+    for a, b in zip(jax.tree_util.tree_leaves(cache), jax.tree_util.tree_leaves(back)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    for bad in (0, S + 1):
+        with pytest.raises(errors.ShapeError, match="slots"):
+            model.resize_cache(cache, bad)
 
 
 def test_stop_token_pads_and_stops_scoring():

@@ -3,8 +3,10 @@
 The causal mask is the boolean array ``masks.causal_mask(T)``; it is applied
 with ``jnp.where`` to float32 scores (masked scores become the most negative
 float32, so their softmax weight is exactly zero).  The cached step uses row
-``t`` of that mask, ``masks.causal_mask_row(S, t)``, over the fixed-length
-key/value buffers.
+``t`` of that mask, ``masks.causal_mask_row(S, t)``, over key/value buffers of
+S slots, stored ``[B * H, S, K]`` (batch and heads folded into one leading
+axis: at batch 1 XLA:CPU otherwise squeezes the unit batch axis of the
+just-updated buffer and copies the whole cache every step).
 """
 from __future__ import annotations
 
@@ -41,49 +43,6 @@ def masked_attention(q_BxHxTxK, k_BxHxSxK, v_BxHxSxK, mask_TxS, dropout=None):
     if dropout is not None:
         weights_BxHxTxS = dropout(weights_BxHxTxS)
     return jnp.einsum("bhts,bhsk->bhtk", weights_BxHxTxS.astype(v_BxHxSxK.dtype), v_BxHxSxK)
-
-
-def _decode_block(S: int):
-    """Block length for :func:`prefix_attention` over an ``S``-slot cache (None: too short to split)."""
-    for blk in (128, 64):
-        if S % blk == 0 and S > blk:
-            return blk
-    return None
-
-
-def prefix_attention(q_BxHx1xK, k_BxHxSxK, v_BxHxSxK, t, block: int):
-    """One query at position ``t`` attending over cache slots 0..t only, ``block`` slots at a time.
-
-    The same value as ``masked_attention(q, k, v, causal_mask_row(S, t))`` (each
-    block's mask is a slice of that row) computed by an online softmax over the
-    ``t // block + 1`` blocks that hold filled slots, so the empty tail of the
-    cache is never read.  On XLA:CPU this is ~1.8x faster than the full-cache
-    product at batch 1 and slower from batch 2 on (``experiments.bench_transformer``),
-    which is why :meth:`CausalSelfAttention.step` uses it for batch 1 only.
-    """
-    B, H, S, K = k_BxHxSxK.shape
-    scale = 1.0 / math.sqrt(K)
-    row_1xS = masks.causal_mask_row(S, t)
-
-    def body(i, carry):
-        m_BxHx1x1, l_BxHx1x1, acc_BxHx1xK = carry
-        k_blk = jax.lax.dynamic_slice_in_dim(k_BxHxSxK, i * block, block, axis=2)
-        v_blk = jax.lax.dynamic_slice_in_dim(v_BxHxSxK, i * block, block, axis=2)
-        mask_1xb = jax.lax.dynamic_slice_in_dim(row_1xS, i * block, block, axis=1)
-        s = jnp.einsum("bhtk,bhsk->bhts", q_BxHx1xK, k_blk).astype(jnp.float32) * scale
-        s = jnp.where(mask_1xb[None, None], s, NEG_INF)
-        m_new = jnp.maximum(m_BxHx1x1, s.max(-1, keepdims=True))
-        p = jnp.exp(s - m_new)
-        corr = jnp.exp(m_BxHx1x1 - m_new)
-        l_new = l_BxHx1x1 * corr + p.sum(-1, keepdims=True)
-        acc_new = acc_BxHx1xK * corr + jnp.einsum("bhts,bhsk->bhtk", p, v_blk.astype(jnp.float32))
-        return m_new, l_new, acc_new
-
-    n_blocks = jnp.minimum(t // block + 1, S // block)
-    init = (jnp.full((B, H, 1, 1), NEG_INF, jnp.float32), jnp.zeros((B, H, 1, 1), jnp.float32),
-            jnp.zeros((B, H, 1, K), jnp.float32))
-    _, l, acc = jax.lax.fori_loop(0, n_blocks, body, init)
-    return (acc / l).astype(q_BxHx1xK.dtype)
 
 
 class CausalSelfAttention(nn.Module):
@@ -123,15 +82,15 @@ class CausalSelfAttention(nn.Module):
             lambda a: self.attn_drop(a, deterministic=False))
         return self._out(masked_attention(q, k, v, mask_TxT, drop)), (k, v)
 
-    def step(self, x_BxW, k_BxHxSxK, v_BxHxSxK, t):
-        """One position ``t``: write its key/value into the buffers, attend to positions <= t."""
-        S = k_BxHxSxK.shape[2]
-        q, k, v = self._qkv(x_BxW[:, None, :])
-        k_BxHxSxK = jax.lax.dynamic_update_slice(k_BxHxSxK, k.astype(k_BxHxSxK.dtype), (0, 0, t, 0))
-        v_BxHxSxK = jax.lax.dynamic_update_slice(v_BxHxSxK, v.astype(v_BxHxSxK.dtype), (0, 0, t, 0))
-        block = _decode_block(S)
-        if k_BxHxSxK.shape[0] == 1 and block is not None:    # batch 1: read only the filled prefix
-            y_BxHx1xK = prefix_attention(q, k_BxHxSxK, v_BxHxSxK, t, block)
-        else:
-            y_BxHx1xK = masked_attention(q, k_BxHxSxK, v_BxHxSxK, masks.causal_mask_row(S, t))
-        return self._out(y_BxHx1xK)[:, 0], k_BxHxSxK, v_BxHxSxK
+    def step(self, x_BxW, k_NxSxK, v_NxSxK, t):
+        """One position ``t``: write its key/value into slot ``t`` of the buffers, attend to slots <= t.
+
+        The buffers are ``[N, S, K]`` with ``N = B * H`` (row ``b * H + h``); S is whatever length they have."""
+        B, H = x_BxW.shape[0], self.num_heads
+        K = self.width // H
+        S = k_NxSxK.shape[1]
+        q, k, v = (a.reshape(B * H, 1, K) for a in self._qkv(x_BxW[:, None, :]))
+        k_NxSxK = jax.lax.dynamic_update_slice(k_NxSxK, k.astype(k_NxSxK.dtype), (0, t, 0))
+        v_NxSxK = jax.lax.dynamic_update_slice(v_NxSxK, v.astype(v_NxSxK.dtype), (0, t, 0))
+        y_Nx1xK = masked_attention(q[None], k_NxSxK[None], v_NxSxK[None], masks.causal_mask_row(S, t))[0]
+        return self._out(y_Nx1xK.reshape(B, H, 1, K))[:, 0], k_NxSxK, v_NxSxK

@@ -13,9 +13,13 @@
   embedding E), biases, dropout (active only when ``deterministic=False`` and
   a ``dropout`` rng is given; every contract method is deterministic).
 * KV cache: an explicit pytree ``{"write_index": t, "layers": ({"k", "v"}, ...)}``
-  with ``k, v`` of shape [B, H, S, K] (S = seq_len; heads-major, so attention
-  reads the buffers without transposing them), filled by ``prefill`` over
-  a prompt and updated one position per ``step`` with ``dynamic_update_slice``.
+  with ``k, v`` of shape [B * H, S, K] (S = seq_len; row b * H + h: batch and
+  heads folded, so attention reads the buffers without transposing them and
+  XLA:CPU never squeezes a unit batch axis - which at batch 1 made it copy
+  the whole cache every step; ``gather_cache`` reorders sequences),
+  filled by ``prefill`` over a prompt and updated one position per ``step``
+  with ``dynamic_update_slice``.  ``resize_cache`` grows or trims the slots
+  (``generation.generate`` attends over only the slots a stretch can reach).
   A step past the cache length returns NaN logits (never silent garbage);
   :mod:`jax_ar.generation` refuses such requests up front with a clear error.
 """
@@ -156,7 +160,7 @@ class TransformerLM(nn.Module):
     # ------------------------------------------------------------ KV cache
     def init_cache(self, batch_size, cond_B=None):
         H = self.num_heads
-        shape = (batch_size, H, self.seq_len, self.width // H)
+        shape = (batch_size * H, self.seq_len, self.width // H)
         dt = jnp.dtype(self.cache_dtype)
         return {"write_index": jnp.zeros((), jnp.int32),
                 "layers": tuple({"k": jnp.zeros(shape, dt), "v": jnp.zeros(shape, dt)}
@@ -174,8 +178,9 @@ class TransformerLM(nn.Module):
         tokens_BxP = jnp.concatenate([bos_Bx1, prompt_BxP[:, :-1].astype(jnp.int32)], axis=1)
         _, kv = self.forward_tokens(tokens_BxP)
         dt = jnp.dtype(self.cache_dtype)
-        layers = tuple({"k": jax.lax.dynamic_update_slice(c["k"], k.astype(dt), (0, 0, 0, 0)),
-                        "v": jax.lax.dynamic_update_slice(c["v"], v.astype(dt), (0, 0, 0, 0))}
+        N, K = B * self.num_heads, self.width // self.num_heads
+        layers = tuple({"k": jax.lax.dynamic_update_slice(c["k"], k.reshape(N, P, K).astype(dt), (0, 0, 0)),
+                        "v": jax.lax.dynamic_update_slice(c["v"], v.reshape(N, P, K).astype(dt), (0, 0, 0))}
                        for c, (k, v) in zip(cache["layers"], kv))
         return {"write_index": jnp.asarray(P, jnp.int32), "layers": layers}
 
@@ -219,6 +224,34 @@ class TransformerARModel(LinenARModel):
 
     def outputs(self, params, x, cond=None):
         return self._outputs_jit(params, x)
+
+    def gather_cache(self, cache, rows):
+        """The cache of sequences ``rows`` (beam search reorders its beams with this)."""
+        H = self.module.num_heads
+
+        def take(a_NxSxK):
+            N = a_NxSxK.shape[0]
+            return a_NxSxK.reshape((N // H, H) + a_NxSxK.shape[1:])[rows].reshape((-1,) + a_NxSxK.shape[1:])
+
+        return {"write_index": cache["write_index"],
+                "layers": tuple({name: take(a) for name, a in layer.items()} for layer in cache["layers"])}
+
+    def resize_cache(self, cache, num_slots: int):
+        """The cache with ``num_slots`` key/value slots per layer: zero slots appended, or the slots from
+        ``num_slots`` on dropped.  ``step`` attends over exactly the slots it is given, so a generation
+        loop can grow the cache as it goes and never read the empty tail; the caller keeps
+        ``write_index < num_slots`` (``generation.generate`` does)."""
+        if not 1 <= num_slots <= self.seq_len:
+            raise errors.ShapeError(f"a cache holds 1 .. {self.seq_len} slots (the context), got {num_slots}")
+
+        def fit(a_NxSxK):
+            S = a_NxSxK.shape[1]
+            if num_slots <= S:
+                return a_NxSxK[:, :num_slots]
+            return jnp.pad(a_NxSxK, ((0, 0), (0, num_slots - S), (0, 0)))
+
+        return {"write_index": cache["write_index"],
+                "layers": tuple({name: fit(a) for name, a in layer.items()} for layer in cache["layers"])}
 
     def prefill(self, params, prompt_BxP):
         return self._prefill_jit(params, prompt_BxP)
