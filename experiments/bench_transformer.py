@@ -1,6 +1,6 @@
 """Speed of the Transformer LM: generation (KV cache vs recompute) and likelihood evaluation.
 
-    python -m experiments.bench_transformer [--new_tokens=200] [--prompt=16] [--repeats=3]
+    python -m experiments.bench_transformer [--new_tokens=200] [--prompt=16] [--repeats=3] [--segment=64]
 
 Model: nanoGPT's CPU-configuration shape (4 layers, 4 heads, 128 wide, vocab 65,
 no biases, tied embeddings) with a 256-token context so 16 + 200 (or 256) tokens
@@ -82,11 +82,12 @@ def main(argv=None):
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--eval_batch", type=int, default=32)
     ap.add_argument("--unroll", type=int, default=1)
+    ap.add_argument("--segment", type=int, default=64)      # generate's cache-growing stretches (0: none)
     args = ap.parse_args(argv)
     L, H, W, V = 4, 4, 128, 65
     model = transformer.build(vocab_size=V, seq_len=args.context, num_layers=L, num_heads=H, width=W)
     params = model.init(jax.random.PRNGKey(0))
-    results = {"device": str(jax.devices()[0]), "context": args.context}
+    results = {"device": str(jax.devices()[0]), "context": args.context, "segment": args.segment}
     try:
         hf_version, hf_fns = _hf_generators(L, H, W, V, args)
         results["hf_transformers"] = hf_version
@@ -98,7 +99,7 @@ def main(argv=None):
         prompt = np.random.default_rng(0).integers(0, V, (B, args.prompt)).astype(np.int32)
         key = jax.random.PRNGKey(1)
         fns = {"kv": lambda: generation.generate(model, params, key, prompt, args.new_tokens, pick=pick,
-                                                 unroll=args.unroll)[0],
+                                                 unroll=args.unroll, segment=args.segment)[0],
                "recompute": lambda: generation.generate_recompute(model, params, key, prompt, args.new_tokens,
                                                                   pick=pick)[0]}
         if B in hf_fns:
