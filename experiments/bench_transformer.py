@@ -1,6 +1,6 @@
 """Speed of the Transformer LM: generation (KV cache vs recompute) and likelihood evaluation.
 
-    python -m experiments.bench_transformer [--new_tokens=200] [--prompt=16] [--repeats=3] [--segment=64]
+    python -m experiments.bench_transformer [--new_tokens=200] [--prompt=16] [--repeats=3] [--segment=N]
 
 Model: nanoGPT's CPU-configuration shape (4 layers, 4 heads, 128 wide, vocab 65,
 no biases, tied embeddings) with a 256-token context so 16 + 200 (or 256) tokens
@@ -82,7 +82,7 @@ def main(argv=None):
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--eval_batch", type=int, default=32)
     ap.add_argument("--unroll", type=int, default=1)
-    ap.add_argument("--segment", type=int, default=64)      # generate's cache-growing stretches (0: none)
+    ap.add_argument("--segment", type=int, default=None)    # generate's cache-growing stretches (0: none)
     args = ap.parse_args(argv)
     L, H, W, V = 4, 4, 128, 65
     model = transformer.build(vocab_size=V, seq_len=args.context, num_layers=L, num_heads=H, width=W)

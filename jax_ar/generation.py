@@ -120,13 +120,16 @@ def _generate(model, params, key, prompt_BxP, *, num_new, pick, stop_token, pad_
 
 
 def generate(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] = None,
-             stop_token: Optional[int] = None, pad_token: int = 0, unroll: int = 1, segment: int = 64):
+             stop_token: Optional[int] = None, pad_token: int = 0, unroll: int = 1,
+             segment: Optional[int] = None):
     """Sample ``num_new`` tokens after ``prompt_BxP`` with the KV cache.
 
     For models whose cache can be resized (``resize_cache``: the Transformer),
-    the loop runs in segments ending at multiples of ``segment`` positions,
-    each over a cache of just the slots it can reach (0: one loop over the
-    whole cache); the samples are the same either way.
+    the loop runs in stretches ending at multiples of ``segment`` positions,
+    each over a cache of just the slots it can reach, so the empty tail is
+    never read; the samples are the same either way.  ``segment=None`` takes
+    ``max(64, seq_len / 4)`` (each stretch is compiled separately: at most
+    about five loops); 0 runs one loop over the whole cache.
 
     Returns ``(tokens_BxN, log_prob_B, lengths_B)``: the new tokens, the
     model's log-probability of them (up to and including a stop token), and
@@ -134,6 +137,8 @@ def generate(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] =
     ``P + num_new`` exceeds the cache length (the model's context).
     """
     p = check_request(model, prompt, num_new)
+    if segment is None:
+        segment = max(64, -(-model.seq_len // 4))
     if int(segment) < 0:
         raise errors.ConfigError(f"segment must be >= 0 (0: one loop over the whole cache), got {segment}")
     return _generate(model, params, key, jnp.asarray(p), num_new=int(num_new), pick=pick or _default_pick(model),

@@ -152,6 +152,12 @@ def test_segmented_generation_is_the_same_generation():
             np.testing.assert_allclose(np.asarray(out[1]), np.asarray(ref[1]), atol=1e-5)
 
 
+def test_negative_segment_is_an_error():
+    model, params = _model()
+    with pytest.raises(errors.ConfigError, match="segment must be >= 0"):
+        generation.generate(model, params, jax.random.PRNGKey(0), _x(1)[:, :2], 3, segment=-1)
+
+
 def test_segments_cover_the_steps_and_end_on_multiples():
     assert generation.segments(16, 216, 64) == [(16, 64), (64, 128), (128, 192), (192, 216)]
     assert generation.segments(3, 4, 64) == [(3, 4)]
