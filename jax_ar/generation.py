@@ -14,6 +14,7 @@ over the last ``seq_len - 1`` tokens, for samples longer than the context.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Callable, Optional
 
 import jax
@@ -85,10 +86,14 @@ def segments(start: int, stop: int, size: int):
     return runs
 
 
+NOISE_BUDGET = 1 << 24      # float32 values of sampling noise drawn before the loop (64 MiB); beyond: per step
+
+
 def _step_inputs(pick, keys, shape):
     """What each step consumes: the strategy's noise, drawn for every step before the loop when the
-    strategy splits its draw (``noise`` / ``with_noise``), else the per-step keys."""
-    if hasattr(pick, "noise") and hasattr(pick, "with_noise"):
+    strategy splits its draw (``noise`` / ``with_noise``) and it fits :data:`NOISE_BUDGET`, else the
+    per-step keys.  Both give the same samples."""
+    if hasattr(pick, "noise") and hasattr(pick, "with_noise") and keys.shape[0] * math.prod(shape) <= NOISE_BUDGET:
         return jax.vmap(lambda k: pick.noise(k, shape))(keys), pick.with_noise
     return keys, pick
 

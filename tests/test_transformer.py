@@ -140,6 +140,16 @@ def test_kv_generation_equals_recompute_generation():
         np.testing.assert_allclose(np.asarray(lpa), np.asarray(per_pos), atol=1e-4)
 
 
+def test_noise_past_the_budget_is_drawn_per_step_with_the_same_samples(monkeypatch):
+    model, params = _model()
+    prompt = _x(2)[:, :3]
+    pick = decoding.Sample(0.77)                    # a strategy no other test compiles generate with
+    monkeypatch.setattr(generation, "NOISE_BUDGET", 0)
+    a, _, _ = generation.generate(model, params, jax.random.PRNGKey(5), prompt, S - 3, pick=pick)
+    b, _ = generation.generate_recompute(model, params, jax.random.PRNGKey(5), prompt, S - 3, pick=pick)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
 def test_segmented_generation_is_the_same_generation():
     """Stretches over a cache grown as they go (any segment size, 0 = one loop) give the same tokens."""
     model, params = _model()
