@@ -56,6 +56,17 @@ def gumbel(key, shape):
     return jax.random.gumbel(key, shape, jnp.float32)
 
 
+class _GumbelMax:
+    """The two halves of a sampling strategy's draw; subclasses define ``with_noise(g, logits)``."""
+
+    def noise(self, key, shape):
+        """The noise one step needs for logits of ``shape``."""
+        return gumbel(key, shape)
+
+    def __call__(self, key, logits):
+        return self.with_noise(self.noise(key, logits.shape), logits)
+
+
 @dataclasses.dataclass(frozen=True)
 class Greedy:
     """The most likely token (ties: the lowest id)."""
@@ -65,25 +76,19 @@ class Greedy:
 
 
 @dataclasses.dataclass(frozen=True)
-class Sample:
+class Sample(_GumbelMax):
     """Sample from softmax(logits / temperature)."""
     temperature: float = 1.0
 
     def __post_init__(self):
         object.__setattr__(self, "temperature", _check_temperature(self.temperature))
 
-    def noise(self, key, shape):
-        return gumbel(key, shape)
-
     def with_noise(self, g, logits):
         return jnp.argmax(scaled(logits, self.temperature) + g, axis=-1).astype(jnp.int32)
 
-    def __call__(self, key, logits):
-        return self.with_noise(self.noise(key, logits.shape), logits)
-
 
 @dataclasses.dataclass(frozen=True)
-class TopK:
+class TopK(_GumbelMax):
     """Sample among the ``k`` largest logits (after temperature), renormalised."""
     k: int
     temperature: float = 1.0
@@ -113,12 +118,9 @@ class TopK:
         j = jnp.argmax(vals + g, axis=-1)
         return jnp.take_along_axis(idx, j[..., None], axis=-1)[..., 0].astype(jnp.int32)
 
-    def __call__(self, key, logits):
-        return self.with_noise(self.noise(key, logits.shape), logits)
-
 
 @dataclasses.dataclass(frozen=True)
-class TopP:
+class TopP(_GumbelMax):
     """Nucleus sampling: keep the smallest top set with probability >= p, renormalise."""
     p: float
     temperature: float = 1.0
@@ -145,14 +147,8 @@ class TopP:
         keep = jnp.take_along_axis(keep_sorted, jnp.argsort(order, axis=-1), axis=-1)  # unsort
         return jnp.where(keep, z, -jnp.inf)
 
-    def noise(self, key, shape):
-        return gumbel(key, shape)
-
     def with_noise(self, g, logits):
         return jnp.argmax(self.filter(logits) + g, axis=-1).astype(jnp.int32)
-
-    def __call__(self, key, logits):
-        return self.with_noise(self.noise(key, logits.shape), logits)
 
 
 def truncated_probs(strategy, logits):

@@ -199,6 +199,12 @@ class TransformerLM(nn.Module):
         return logits_BxV, {"write_index": t + 1, "layers": tuple(layers)}
 
 
+def _map_kv(cache, fn):
+    """``cache`` with ``fn`` applied to every key/value buffer (the write index kept)."""
+    return {"write_index": cache["write_index"],
+            "layers": tuple({name: fn(a) for name, a in layer.items()} for layer in cache["layers"])}
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class TransformerARModel(LinenARModel):
     """The contract adapter plus ``prefill`` and a dropout-aware ``outputs_train``."""
@@ -233,8 +239,7 @@ class TransformerARModel(LinenARModel):
             N = a_NxSxK.shape[0]
             return a_NxSxK.reshape((N // H, H) + a_NxSxK.shape[1:])[rows].reshape((-1,) + a_NxSxK.shape[1:])
 
-        return {"write_index": cache["write_index"],
-                "layers": tuple({name: take(a) for name, a in layer.items()} for layer in cache["layers"])}
+        return _map_kv(cache, take)
 
     def resize_cache(self, cache, num_slots: int):
         """The cache with ``num_slots`` key/value slots per layer: zero slots appended, or the slots from
@@ -250,8 +255,7 @@ class TransformerARModel(LinenARModel):
                 return a_NxSxK[:, :num_slots]
             return jnp.pad(a_NxSxK, ((0, 0), (0, num_slots - S), (0, 0)))
 
-        return {"write_index": cache["write_index"],
-                "layers": tuple({name: fit(a) for name, a in layer.items()} for layer in cache["layers"])}
+        return _map_kv(cache, fit)
 
     def prefill(self, params, prompt_BxP):
         return self._prefill_jit(params, prompt_BxP)
