@@ -1,6 +1,7 @@
 """Speed of the Transformer LM: generation (KV cache vs recompute) and likelihood evaluation.
 
     python -m experiments.bench_transformer [--new_tokens=200] [--prompt=16] [--repeats=3] [--segment=N]
+                                            [--matmul_dtype=bfloat16]
 
 Model: nanoGPT's CPU-configuration shape (4 layers, 4 heads, 128 wide, vocab 65,
 no biases, tied embeddings) with a 256-token context so 16 + 200 (or 256) tokens
@@ -8,6 +9,8 @@ fit; random weights (speed does not depend on them).  Prints tokens/s for
 (a) the KV-cache ``lax.scan`` sampler and (b) the recompute-everything sampler,
 at batch 1 and 8; teacher-forced likelihood throughput (tokens/s) and achieved
 GFLOP/s against a float32 matmul ceiling measured in the same process.
+``--matmul_dtype=bfloat16`` runs our model with mixed-precision dense products
+(:mod:`jax_ar.layers.mixed`); HF stays float32.
 HF ``transformers`` GPT-2 of the same shape (``generate`` with ``use_cache=True``)
 is benchmarked side by side when torch and transformers are installed (optional
 peers, e.g. in a side virtual environment; never dependencies).  The samplers
@@ -82,11 +85,14 @@ def main(argv=None):
     ap.add_argument("--eval_batch", type=int, default=32)
     ap.add_argument("--unroll", type=int, default=1)
     ap.add_argument("--segment", type=int, default=None)    # generate's cache-growing stretches (0: none)
+    ap.add_argument("--matmul_dtype", default="float32")
     args = ap.parse_args(argv)
     L, H, W, V = 4, 4, 128, 65
-    model = transformer.build(vocab_size=V, seq_len=args.context, num_layers=L, num_heads=H, width=W)
+    shape = dict(vocab_size=V, num_layers=L, num_heads=H, width=W, matmul_dtype=args.matmul_dtype)
+    model = transformer.build(seq_len=args.context, **shape)
     params = model.init(jax.random.PRNGKey(0))
-    results = {"device": str(jax.devices()[0]), "context": args.context, "segment": args.segment}
+    results = {"device": str(jax.devices()[0]), "context": args.context, "segment": args.segment,
+               "matmul_dtype": args.matmul_dtype}
     try:
         hf_version, hf_fns = _hf_generators(L, H, W, V, args)
         results["hf_transformers"] = hf_version
@@ -120,7 +126,7 @@ def main(argv=None):
     ceiling = matmul_ceiling(1024)
     results["matmul_ceiling_gflops"] = round(ceiling, 1)
     for T in (64, args.context):
-        m = transformer.build(vocab_size=V, seq_len=T, num_layers=L, num_heads=H, width=W)
+        m = transformer.build(seq_len=T, **shape)
         x = jax.random.randint(jax.random.PRNGKey(2), (args.eval_batch, T), 0, V)
         p_T = params if T == args.context else m.init(jax.random.PRNGKey(0))
         f = jax.jit(lambda p, x: m.log_prob(p, x))

@@ -36,6 +36,7 @@ class Config:
     norm: str = "pre"
     positions: str = "learned"
     activation: str = "gelu_tanh"    # or gelu (exact; nanoGPT's torch.nn.GELU)
+    matmul_dtype: str = "float32"    # or bfloat16: mixed-precision dense products (layers.mixed)
     use_bias: bool = False
     tie_weights: bool = True
     eval_windows: int = 0            # 0 = every non-overlapping validation window
@@ -93,7 +94,7 @@ def main(argv=None):
     kwargs = dict(vocab_size=data["vocab_size"], seq_len=cfg.block, num_layers=cfg.num_layers,
                   num_heads=cfg.num_heads, width=cfg.width, norm=cfg.norm, positions=cfg.positions,
                   tie_weights=cfg.tie_weights, use_bias=cfg.use_bias, dropout=cfg.dropout,
-                  activation=cfg.activation)
+                  activation=cfg.activation, matmul_dtype=cfg.matmul_dtype)
     run.describe(model=f"transformer_{cfg.norm}norm", model_kwargs=kwargs,   # registry name: runs.load_run
                  dataset={"name": "tiny_shakespeare", "split": "nanogpt", "tokenizer": cfg.tokenizer})
     model = transformer.build(**kwargs)

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from jax_ar import errors, masks
-from jax_ar.layers import flat
+from jax_ar.layers import flat, mixed
 
 NEG_INF = float(jnp.finfo(jnp.float32).min)
 
@@ -52,13 +52,15 @@ class CausalSelfAttention(nn.Module):
     use_bias: bool = False
     dropout: float = 0.0
     out_init_std: float = 0.02
+    matmul_dtype: str = "float32"     # projections' operands: float32 | bfloat16 (see layers.mixed)
 
     def setup(self):
         check_heads(self.width, self.num_heads)
         init = nn.initializers.normal(0.02)
-        self.qkv = nn.Dense(3 * self.width, use_bias=self.use_bias, kernel_init=init, name="qkv")
-        self.proj = nn.Dense(self.width, use_bias=self.use_bias,
-                             kernel_init=nn.initializers.normal(self.out_init_std), name="proj")
+        dg = mixed.dense_dot_general(self.matmul_dtype)
+        self.qkv = nn.Dense(3 * self.width, use_bias=self.use_bias, kernel_init=init, dot_general=dg, name="qkv")
+        self.proj = nn.Dense(self.width, use_bias=self.use_bias, kernel_init=nn.initializers.normal(self.out_init_std),
+                             dot_general=dg, name="proj")
         self.attn_drop = nn.Dropout(self.dropout)
 
     def _qkv(self, x_BxTxW):

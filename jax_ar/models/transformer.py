@@ -35,7 +35,7 @@ import numpy as np
 from jax_ar import distributions, errors
 from jax_ar.contract import LinenARModel
 from jax_ar.layers.attention import CausalSelfAttention, check_heads
-from jax_ar.layers import flat
+from jax_ar.layers import flat, mixed
 from jax_ar.layers.gelu import ACTIVATIONS
 from jax_ar.layers.positional import sinusoidal_encoding
 from jax_ar.models.registry import register
@@ -50,17 +50,20 @@ class Block(nn.Module):
     use_bias: bool = False
     dropout: float = 0.0
     activation: str = "gelu_tanh"     # gelu_tanh (GPT-2) | gelu (exact erf form, as torch.nn.GELU)
+    matmul_dtype: str = "float32"
 
     def setup(self):
         out_std = 0.02 / np.sqrt(2 * self.num_layers)   # GPT-2 scaled residual init
         self.ln1 = nn.LayerNorm(epsilon=1e-5, use_bias=self.use_bias, name="ln1")
         self.ln2 = nn.LayerNorm(epsilon=1e-5, use_bias=self.use_bias, name="ln2")
         self.attn = CausalSelfAttention(self.width, self.num_heads, self.use_bias, self.dropout,
-                                        out_init_std=out_std, name="attn")
+                                        out_init_std=out_std, matmul_dtype=self.matmul_dtype, name="attn")
         init = nn.initializers.normal(0.02)
-        self.mlp_in = nn.Dense(self.mlp_ratio * self.width, use_bias=self.use_bias, kernel_init=init)
+        dg = mixed.dense_dot_general(self.matmul_dtype)
+        self.mlp_in = nn.Dense(self.mlp_ratio * self.width, use_bias=self.use_bias, kernel_init=init,
+                               dot_general=dg)
         self.mlp_out = nn.Dense(self.width, use_bias=self.use_bias,
-                                kernel_init=nn.initializers.normal(out_std))
+                                kernel_init=nn.initializers.normal(out_std), dot_general=dg)
         self.drop = nn.Dropout(self.dropout)
 
     def _drop(self, h, deterministic):
@@ -104,6 +107,7 @@ class TransformerLM(nn.Module):
     dropout: float = 0.0
     cache_dtype: str = "float32"
     activation: str = "gelu_tanh"
+    matmul_dtype: str = "float32"     # dense products: float32 | bfloat16 operands (layers.mixed)
 
     def setup(self):
         V, W = self.vocab_size, self.width
@@ -111,11 +115,13 @@ class TransformerLM(nn.Module):
         if self.positions == "learned":
             self.pos = self.param("pos", nn.initializers.normal(0.02), (self.seq_len, W))
         self.blocks = [Block(W, self.num_heads, self.num_layers, self.mlp_ratio, self.norm, self.use_bias,
-                             self.dropout, self.activation, name=f"block{i}") for i in range(self.num_layers)]
+                             self.dropout, self.activation, self.matmul_dtype, name=f"block{i}")
+                       for i in range(self.num_layers)]
         if self.norm == "pre":
             self.ln_f = nn.LayerNorm(epsilon=1e-5, use_bias=self.use_bias, name="ln_f")
         if not self.tie_weights:
-            self.head = nn.Dense(V, use_bias=self.use_bias, kernel_init=nn.initializers.normal(0.02))
+            self.head = nn.Dense(V, use_bias=self.use_bias, kernel_init=nn.initializers.normal(0.02),
+                                 dot_general=mixed.dense_dot_general(self.matmul_dtype))
         self.emb_drop = nn.Dropout(self.dropout)
 
     @property
@@ -132,7 +138,8 @@ class TransformerLM(nn.Module):
         if self.norm == "pre":
             h = self.ln_f(h)
         if self.tie_weights:
-            return flat.rows(lambda r: r @ self.embed.embedding[: self.vocab_size].T, h)
+            E_VxW = self.embed.embedding[: self.vocab_size]
+            return flat.rows(lambda r: mixed.matmul_transposed(r, E_VxW, self.matmul_dtype), h)
         return flat.rows(self.head, h)
 
     def forward_tokens(self, tokens_BxT, deterministic: bool = True):
@@ -270,9 +277,16 @@ class TransformerARModel(LinenARModel):
 def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_heads: int = 4,
           width: int = 128, mlp_ratio: int = 4, norm: str = "pre", positions: str = "learned",
           tie_weights: bool = True, use_bias: bool = False, dropout: float = 0.0,
-          cache_dtype: str = "float32", activation: str = "gelu_tanh") -> TransformerARModel:
-    """A decoder-only Transformer LM; defaults are nanoGPT's CPU character configuration."""
+          cache_dtype: str = "float32", activation: str = "gelu_tanh",
+          matmul_dtype: str = "float32") -> TransformerARModel:
+    """A decoder-only Transformer LM; defaults are nanoGPT's CPU character configuration.
+
+    ``matmul_dtype="bfloat16"``: mixed precision, the dense products take
+    bfloat16 operands with float32 accumulation (:mod:`jax_ar.layers.mixed`);
+    parameters, attention scores, norms and logits stay float32.
+    """
     check_heads(width, num_heads)
+    mixed.check_matmul_dtype(matmul_dtype)
     for name, v in (("vocab_size", vocab_size), ("seq_len", seq_len), ("num_layers", num_layers),
                     ("mlp_ratio", mlp_ratio)):
         if int(v) < 1:
@@ -286,7 +300,7 @@ def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_head
     if not 0.0 <= dropout < 1.0:
         raise errors.ConfigError(f"dropout must be in [0, 1), got {dropout}")
     module = TransformerLM(vocab_size, seq_len, num_layers, num_heads, width, mlp_ratio, norm,
-                           positions, tie_weights, use_bias, dropout, cache_dtype, activation)
+                           positions, tie_weights, use_bias, dropout, cache_dtype, activation, matmul_dtype)
     return TransformerARModel(module, seq_len, distributions.Categorical(vocab_size))
 
 
