@@ -45,8 +45,38 @@ def masked_attention(q_BxHxTxK, k_BxHxSxK, v_BxHxSxK, mask_TxS, dropout=None):
     return jnp.einsum("bhts,bhsk->bhtk", weights_BxHxTxS.astype(v_BxHxSxK.dtype), v_BxHxSxK)
 
 
+class QKVProjection(nn.Module):
+    """The q/k/v projection: ``nn.Dense``'s parameters (``kernel`` [F, 3W], optional ``bias`` [3W]).
+
+    ``split=True`` (the parallel pass) applies it as three products against
+    column slices of the kernel, ``split=False`` (a decoding step) as one.  Same
+    arithmetic; the split form spares XLA:CPU reassembling the three gradients
+    into one [N, 3W] array in the backward pass (a 5-D transpose), which cost
+    a third or more of the attention sub-layer's training time.
+    """
+    width: int
+    use_bias: bool = False
+    kernel_init: nn.initializers.Initializer = nn.initializers.normal(0.02)
+    matmul_dtype: str = "float32"
+
+    @nn.compact
+    def __call__(self, x_NxF, split: bool):
+        W = self.width
+        kernel_Fx3W = self.param("kernel", self.kernel_init, (x_NxF.shape[-1], 3 * W))
+        bias_3W = self.param("bias", nn.initializers.zeros_init(), (3 * W,)) if self.use_bias else None
+        mm = mixed.matmul if self.matmul_dtype == "bfloat16" else jnp.matmul
+        if split:
+            parts = [mm(x_NxF, kernel_Fx3W[:, i * W:(i + 1) * W]) for i in range(3)]
+        else:
+            y_Nx3W = mm(x_NxF, kernel_Fx3W)
+            parts = [y_Nx3W[:, i * W:(i + 1) * W] for i in range(3)]
+        if bias_3W is not None:
+            parts = [a + bias_3W[i * W:(i + 1) * W] for i, a in enumerate(parts)]
+        return parts
+
+
 class CausalSelfAttention(nn.Module):
-    """Multi-head causal self-attention: fused q/k/v projection, output projection."""
+    """Multi-head causal self-attention: q/k/v projection, output projection."""
     width: int
     num_heads: int
     use_bias: bool = False
@@ -56,20 +86,18 @@ class CausalSelfAttention(nn.Module):
 
     def setup(self):
         check_heads(self.width, self.num_heads)
-        init = nn.initializers.normal(0.02)
-        dg = mixed.dense_dot_general(self.matmul_dtype)
-        self.qkv = nn.Dense(3 * self.width, use_bias=self.use_bias, kernel_init=init, dot_general=dg, name="qkv")
+        self.qkv = QKVProjection(self.width, self.use_bias, nn.initializers.normal(0.02), self.matmul_dtype,
+                                 name="qkv")
         self.proj = nn.Dense(self.width, use_bias=self.use_bias, kernel_init=nn.initializers.normal(self.out_init_std),
-                             dot_general=dg, name="proj")
+                             dot_general=mixed.dense_dot_general(self.matmul_dtype), name="proj")
         self.attn_drop = nn.Dropout(self.dropout)
 
-    def _qkv(self, x_BxTxW):
+    def _qkv(self, x_BxTxW, split: bool = True):
         """Projections q, k, v, each ``[B, H, T, K]``."""
         B, T, _ = x_BxTxW.shape
         H = self.num_heads
-        qkv_BxTx3xHxK = flat.rows(self.qkv, x_BxTxW).reshape(B, T, 3, H, self.width // H)
-        qkv_3xBxHxTxK = qkv_BxTx3xHxK.transpose(2, 0, 3, 1, 4)
-        return qkv_3xBxHxTxK[0], qkv_3xBxHxTxK[1], qkv_3xBxHxTxK[2]
+        parts = self.qkv(x_BxTxW.reshape(B * T, -1), split)
+        return tuple(a.reshape(B, T, H, self.width // H).transpose(0, 2, 1, 3) for a in parts)
 
     def _out(self, y_BxHxTxK):
         B, H, T, K = y_BxHxTxK.shape
@@ -91,7 +119,7 @@ class CausalSelfAttention(nn.Module):
         B, H = x_BxW.shape[0], self.num_heads
         K = self.width // H
         S = k_NxSxK.shape[1]
-        q, k, v = (a.reshape(B * H, 1, K) for a in self._qkv(x_BxW[:, None, :]))
+        q, k, v = (a.reshape(B * H, 1, K) for a in self._qkv(x_BxW[:, None, :], split=False))
         k_NxSxK = jax.lax.dynamic_update_slice(k_NxSxK, k.astype(k_NxSxK.dtype), (0, t, 0))
         v_NxSxK = jax.lax.dynamic_update_slice(v_NxSxK, v.astype(v_NxSxK.dtype), (0, t, 0))
         y_Nx1xK = masked_attention(q[None], k_NxSxK[None], v_NxSxK[None], masks.causal_mask_row(S, t))[0]
