@@ -13,7 +13,9 @@ validation text exactly as ``experiments.transformer`` does: every
 non-overlapping 64-character window, predictions with >= 1 character of
 context.  It also prints nanoGPT's own 20-batch estimate.  So the target
 (<= 1.88) can be read against the reference itself, seed by seed, under one
-evaluation.
+evaluation.  ``--autocast`` runs the training forward pass under
+``torch.autocast("cpu", dtype=torch.bfloat16)`` (PyTorch's mixed precision;
+compare with ``experiments.transformer --matmul_dtype=bfloat16``).
 """
 from __future__ import annotations
 
@@ -70,7 +72,10 @@ def main(argv=None):
     ap.add_argument("--data_dir", default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--iters", type=int, default=2000)
+    ap.add_argument("--autocast", action="store_true")
     args = ap.parse_args(argv)
+    import contextlib
+
     import torch
     import torch.nn.functional as F
     torch.manual_seed(1337 + args.seed)
@@ -97,7 +102,9 @@ def main(argv=None):
         w = torch.as_tensor(w.astype(np.int64))
         for g in opt.param_groups:
             g["lr"] = lr_at(it)
-        loss = F.cross_entropy(model(w[:, :T]).reshape(-1, V), w[:, 1:].reshape(-1))
+        with torch.autocast("cpu", dtype=torch.bfloat16) if args.autocast else contextlib.nullcontext():
+            logits = model(w[:, :T])
+        loss = F.cross_entropy(logits.float().reshape(-1, V), w[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
