@@ -27,6 +27,7 @@ class Config:
     width: int = 64
     norm: str = "pre"
     positions: str = "learned"
+    matmul_dtype: str = "float32"    # or bfloat16: mixed-precision dense products (layers.mixed)
     train_limit: int = 0
     valid_limit: int = 1000          # validation images used for model selection during training
     num_samples: int = 16
@@ -58,7 +59,7 @@ def main(argv=None):
     if run.budget == "smoke":
         x_test = x_test[:64]
     kwargs = dict(seq_len=784, num_layers=cfg.num_layers, num_heads=cfg.num_heads, width=cfg.width,
-                  norm=cfg.norm, positions=cfg.positions)
+                  norm=cfg.norm, positions=cfg.positions, matmul_dtype=cfg.matmul_dtype)
     run.describe(model="image_gpt", model_kwargs=kwargs, dataset={"name": "binarized_mnist"})
     model = registry.build("image_gpt", **kwargs)
     res = fit(model, cfg.train, ArrayData(x_train), x_valid, workdir=run.dir, resume=run.resume)

@@ -13,8 +13,11 @@ needs_mnist = pytest.mark.skipif(not (DATA / "binarized_mnist").exists(), reason
 @needs_text
 def test_transformer_experiment_smoke(tmp_path):
     from experiments import transformer
-    transformer.main(["--budget=smoke", f"--data_dir={DATA}", f"--workdir={tmp_path}"])
+    from jax_ar import runs
+    transformer.main(["--budget=smoke", f"--data_dir={DATA}", f"--workdir={tmp_path}", "--matmul_dtype=bfloat16"])
     assert (tmp_path / "result.json").exists() and (tmp_path / "samples.txt").exists()
+    info, model, _ = runs.load_run(tmp_path)          # the saved run rebuilds the mixed-precision model
+    assert info["model_kwargs"]["matmul_dtype"] == "bfloat16" and model.module.matmul_dtype == "bfloat16"
 
 
 @pytest.mark.slow

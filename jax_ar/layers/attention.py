@@ -64,7 +64,7 @@ class QKVProjection(nn.Module):
         W = self.width
         kernel_Fx3W = self.param("kernel", self.kernel_init, (x_NxF.shape[-1], 3 * W))
         bias_3W = self.param("bias", nn.initializers.zeros_init(), (3 * W,)) if self.use_bias else None
-        mm = mixed.matmul if self.matmul_dtype == "bfloat16" else jnp.matmul
+        mm = mixed.matmul_fn(self.matmul_dtype)
         if split:
             parts = [mm(x_NxF, kernel_Fx3W[:, i * W:(i + 1) * W]) for i in range(3)]
         else:

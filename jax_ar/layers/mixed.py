@@ -38,9 +38,9 @@ def rowmajor_transpose(a_NxF):
     """``a^T`` as a row-major [F, N] array.
 
     A plain transpose reaches XLA as a column-major view that is folded into
-    the product's dimension numbers, which XLA:CPU then runs in float32; the
-    (empty) pad and the slice make it a real row-major array.  Values are those
-    of ``a.T``."""
+    the product's dimension numbers, which XLA:CPU then runs in float32;
+    padding one column and slicing it off again makes it a real row-major
+    array.  Values are those of ``a.T``."""
     N = a_NxF.shape[0]
     return lax.pad(a_NxF.T, jnp.zeros((), a_NxF.dtype), ((0, 0, 0), (0, 1, 0)))[:, :N]
 
@@ -103,6 +103,12 @@ def dense_dot_general(matmul_dtype: str):
         y = matmul(lhs.reshape(-1, lhs.shape[-1]), rhs)
         return y.reshape(lhs.shape[:-1] + (rhs.shape[1],))
     return dot_general
+
+
+def matmul_fn(matmul_dtype: str):
+    """``x @ w`` in the given product precision: ``jnp.matmul`` or :func:`matmul`."""
+    check_matmul_dtype(matmul_dtype)
+    return jnp.matmul if matmul_dtype == "float32" else matmul
 
 
 def matmul_transposed(x_NxF, e_GxF, matmul_dtype: str):
