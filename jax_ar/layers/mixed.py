@@ -13,6 +13,14 @@ transposed view (the library kernels want row-major operands contracted on
 their last axis).  ``dw = x^T g`` contracts over rows, so ``x^T`` is
 materialised row-major first (:func:`rowmajor_transpose`).
 
+Caveat for extensions (jax 0.10 / XLA:CPU): do not transpose a product's
+2-D result directly (``matmul(x, w).T``).  XLA folds that transpose into the
+product after it has picked the bfloat16 kernel, and the product then fails
+at run time ("Unsupported element type for DotThunk::Execute: BF16 x BF16 =
+F32").  Reshapes and multi-axis transposes of the result (as the attention
+heads do) are fine; ``tests/test_mixed.py`` runs every Transformer variant at
+shapes where these kernels are used.
+
 ``matmul_dtype="float32"`` everywhere means plain float32 products: the
 mixed path is used only when asked for.
 """
