@@ -95,14 +95,15 @@ def test_bfloat16_transformer_trains_with_float32_parameters():
     assert float(loss(new)) < float(loss(params))
 
 
-@pytest.mark.parametrize("kw", [dict(norm="pre", tie_weights=True),
+@pytest.mark.parametrize("kw", [pytest.param(dict(norm="pre", tie_weights=True), marks=pytest.mark.slow),  # = quick run
                                 dict(norm="post", positions="sinusoidal", tie_weights=False, use_bias=True),
                                 dict(vocab_size=2, tie_weights=False, use_bias=True)])
 def test_bfloat16_variants_at_library_kernel_shapes_train_and_generate(kw):
     """Shapes large enough for XLA:CPU's bf16 library kernels (a bf16 product they end up refusing would
-    fail at run time, not compile time): a jitted training gradient, evaluation and KV-cache generation."""
+    fail at run time, not compile time): a jitted training gradient, evaluation and KV-cache generation
+    (batch 8: at batch 1 the step's products are matrix-vector ones, which XLA:CPU keeps in float32)."""
     from jax_ar import generation
-    cfg = dict(dict(vocab_size=11, seq_len=16, num_layers=2, num_heads=2, width=32), **kw)
+    cfg = dict(dict(vocab_size=11, seq_len=16, num_layers=1, num_heads=2, width=32), **kw)
     model = transformer.build(**cfg, matmul_dtype="bfloat16")
     ref = transformer.build(**cfg)
     params = model.init(jax.random.PRNGKey(0))
@@ -113,6 +114,5 @@ def test_bfloat16_variants_at_library_kernel_shapes_train_and_generate(kw):
         np.testing.assert_allclose(np.asarray(g), np.asarray(r), atol=0.02 * float(jnp.max(jnp.abs(r))) + 1e-6)
     np.testing.assert_allclose(np.asarray(model.log_prob(params, x)), np.asarray(ref.log_prob(params, x)),
                                rtol=0.01)
-    for B in (1, 8):
-        toks = generation.generate(model, params, jax.random.PRNGKey(2), np.zeros((B, 3), np.int32), 10)[0]
-        assert toks.shape[0] == B and int(jnp.max(toks)) < cfg["vocab_size"]
+    toks = generation.generate(model, params, jax.random.PRNGKey(2), np.zeros((8, 3), np.int32), 5)[0]
+    assert toks.shape[0] == 8 and int(jnp.max(toks)) < cfg["vocab_size"]
