@@ -20,6 +20,7 @@ compare with ``experiments.transformer --matmul_dtype=bfloat16``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import time
@@ -74,8 +75,6 @@ def main(argv=None):
     ap.add_argument("--iters", type=int, default=2000)
     ap.add_argument("--autocast", action="store_true")
     args = ap.parse_args(argv)
-    import contextlib
-
     import torch
     import torch.nn.functional as F
     torch.manual_seed(1337 + args.seed)

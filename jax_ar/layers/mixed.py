@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jax_ar import errors
+from jax_ar.layers import flat
 
 MATMUL_DTYPES = ("float32", "bfloat16")
 _BF16, _F32 = jnp.bfloat16, jnp.float32
@@ -53,15 +54,15 @@ def rowmajor_transpose(a_NxF):
     return lax.pad(a_NxF.T, jnp.zeros((), a_NxF.dtype), ((0, 0, 0), (0, 1, 0)))[:, :N]
 
 
-@jax.custom_vjp
-def matmul(x_NxF, w_FxG):
-    """``x @ w`` with bfloat16 operands, float32 result (and float32-accumulated gradients)."""
-    return jnp.dot(x_NxF.astype(_BF16), w_FxG.astype(_BF16), preferred_element_type=_F32)
-
-
 def _matmul_fwd(x_NxF, w_FxG):
     xb, wb = x_NxF.astype(_BF16), w_FxG.astype(_BF16)
     return jnp.dot(xb, wb, preferred_element_type=_F32), (xb, wb)
+
+
+@jax.custom_vjp
+def matmul(x_NxF, w_FxG):
+    """``x @ w`` with bfloat16 operands, float32 result (and float32-accumulated gradients)."""
+    return _matmul_fwd(x_NxF, w_FxG)[0]
 
 
 def _matmul_bwd(res, g_NxG):
@@ -75,15 +76,15 @@ def _matmul_bwd(res, g_NxG):
 matmul.defvjp(_matmul_fwd, _matmul_bwd)
 
 
-@jax.custom_vjp
-def matmul_nt(x_NxF, e_GxF):
-    """``x @ e.T`` (e stored [G, F], e.g. a tied embedding) with bfloat16 operands, float32 result."""
-    return lax.dot_general(x_NxF.astype(_BF16), e_GxF.astype(_BF16), _NT, preferred_element_type=_F32)
-
-
 def _matmul_nt_fwd(x_NxF, e_GxF):
     xb, eb = x_NxF.astype(_BF16), e_GxF.astype(_BF16)
     return lax.dot_general(xb, eb, _NT, preferred_element_type=_F32), (xb, eb)
+
+
+@jax.custom_vjp
+def matmul_nt(x_NxF, e_GxF):
+    """``x @ e.T`` (e stored [G, F], e.g. a tied embedding) with bfloat16 operands, float32 result."""
+    return _matmul_nt_fwd(x_NxF, e_GxF)[0]
 
 
 def _matmul_nt_bwd(res, g_NxG):
@@ -108,8 +109,7 @@ def dense_dot_general(matmul_dtype: str):
         if tuple(lc) != (lhs.ndim - 1,) or tuple(rc) != (0,) or rhs.ndim != 2 or lb or rb:
             raise errors.ShapeError(f"mixed-precision dense product expects x[..., F] @ w[F, G], got "
                                     f"{lhs.shape} @ {rhs.shape} with dimension numbers {dimension_numbers}")
-        y = matmul(lhs.reshape(-1, lhs.shape[-1]), rhs)
-        return y.reshape(lhs.shape[:-1] + (rhs.shape[1],))
+        return flat.rows(lambda x_NxF: matmul(x_NxF, rhs), lhs)
     return dot_general
 
 
