@@ -12,7 +12,7 @@ import dataclasses
 import jax
 import numpy as np
 
-from jax_ar import evaluate, experiment, images, sampling
+from jax_ar import evaluate, experiment, host, images, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import binarized_mnist
 from jax_ar.data.batching import ArrayData
@@ -49,6 +49,7 @@ BUDGETS = {
 
 
 def main(argv=None):
+    host.one_arena()       # 1-2 GB temporary buffers per step: keep them in the main heap (jax_ar.host)
     run = experiment.start("image_gpt", Config, BUDGETS, argv)
     cfg = run.cfg
     x_train = binarized_mnist.load("train", run.data_dir)

@@ -16,6 +16,16 @@ benchmark scripts (``experiments/__init__.py``) and whatever runs through
 :func:`jax_ar.experiment.cli` (``python -m jax_ar.eval``, ``jax_ar.sample``).  Set
 ``JAX_AR_MALLOC=system`` to keep the C library's defaults.  A no-op where the
 C library is not glibc (macOS, musl, Windows).
+
+Programs whose XLA temporary buffer exceeds 64 MB (ImageGPT's 784-position
+attention: 1-2 GB per step) still get fresh pages every step: XLA:CPU
+allocates that buffer on a worker thread, and glibc serves a worker thread's
+allocations from a per-thread arena made of 64 MB heaps, which maps anything
+larger directly.  :func:`one_arena` (called by such scripts before their first
+computation) makes every thread allocate from the main heap, never maps and
+never trims: ImageGPT's CPU training step is ~1.6x faster (BENCHMARKS.md).  It
+is not the default because one shared arena costs small programs (the nanoGPT
+step) ~10% in lock contention.  ``JAX_AR_MALLOC=system`` opts out of it too.
 """
 from __future__ import annotations
 
@@ -27,13 +37,15 @@ import sys
 M_TRIM_THRESHOLD = -1
 M_TOP_PAD = -2
 M_MMAP_THRESHOLD = -3
+M_MMAP_MAX = -4
+M_ARENA_MAX = -8
 
 MMAP_THRESHOLD_BYTES = 256 << 20    # allocations below this come from the heap, not fresh mmaps
 TRIM_THRESHOLD_BYTES = 1 << 30      # free heap top kept before giving memory back
 TOP_PAD_BYTES = 64 << 20            # extra heap grown per request
 
 ENV = "JAX_AR_MALLOC"
-_state = {"applied": None}
+_state = {"applied": None, "one_arena": None}
 
 
 def _glibc():
@@ -63,4 +75,24 @@ def keep_freed_memory() -> bool:
                                                           (M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES),
                                                           (M_TOP_PAD, TOP_PAD_BYTES)))
     _state["applied"] = ok
+    return ok
+
+
+def one_arena() -> bool:
+    """One malloc arena for all threads, no mmap, no trimming (once per process; glibc only).
+
+    For programs with temporary buffers above 64 MB.  Effective for threads
+    that have not allocated yet, so call it before the first JAX computation.
+    The resident size then stays at its peak.  Returns True when applied.
+    """
+    if _state["one_arena"] is not None:
+        return _state["one_arena"]
+    ok = False
+    if os.environ.get(ENV, "").lower() != "system":
+        libc = _glibc()
+        if libc is not None:
+            # M_TRIM_THRESHOLD -1 is SIZE_MAX in glibc: never give the heap top back
+            ok = all(libc.mallopt(p, v) == 1 for p, v in ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0),
+                                                          (M_TRIM_THRESHOLD, -1)))
+    _state["one_arena"] = ok
     return ok
