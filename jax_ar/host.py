@@ -59,23 +59,28 @@ def _glibc():
         return None
 
 
+def _mallopt_once(key: str, settings) -> bool:
+    """Apply ``(parameter, value)`` pairs with mallopt once per process; the outcome is cached under ``key``."""
+    if _state[key] is not None:
+        return _state[key]
+    ok = False
+    if os.environ.get(ENV, "").lower() != "system":
+        libc = _glibc()
+        if libc is not None:
+            ok = all(libc.mallopt(p, v) == 1 for p, v in settings)
+    _state[key] = ok
+    return ok
+
+
 def keep_freed_memory() -> bool:
     """Tune glibc malloc for XLA:CPU's allocate-per-step pattern (once per process).
 
     Returns True when the settings were applied, False when opted out
     (``JAX_AR_MALLOC=system``) or not on glibc.
     """
-    if _state["applied"] is not None:
-        return _state["applied"]
-    ok = False
-    if os.environ.get(ENV, "").lower() != "system":
-        libc = _glibc()
-        if libc is not None:
-            ok = all(libc.mallopt(p, v) == 1 for p, v in ((M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES),
-                                                          (M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES),
-                                                          (M_TOP_PAD, TOP_PAD_BYTES)))
-    _state["applied"] = ok
-    return ok
+    return _mallopt_once("applied", ((M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES),
+                                     (M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES),
+                                     (M_TOP_PAD, TOP_PAD_BYTES)))
 
 
 def one_arena() -> bool:
@@ -85,14 +90,5 @@ def one_arena() -> bool:
     that have not allocated yet, so call it before the first JAX computation.
     The resident size then stays at its peak.  Returns True when applied.
     """
-    if _state["one_arena"] is not None:
-        return _state["one_arena"]
-    ok = False
-    if os.environ.get(ENV, "").lower() != "system":
-        libc = _glibc()
-        if libc is not None:
-            # M_TRIM_THRESHOLD -1 is SIZE_MAX in glibc: never give the heap top back
-            ok = all(libc.mallopt(p, v) == 1 for p, v in ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0),
-                                                          (M_TRIM_THRESHOLD, -1)))
-    _state["one_arena"] = ok
-    return ok
+    # M_TRIM_THRESHOLD -1 is SIZE_MAX in glibc: never give the heap top back
+    return _mallopt_once("one_arena", ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, -1)))
