@@ -124,8 +124,12 @@ def made_degrees(ordering, hidden_sizes, *, rng=None) -> list[np.ndarray]:
     element ``d`` is its 1-based rank: ``m_input[ordering[t]] = t + 1``.
     Hidden degrees of layer l lie in ``[min(m_{l-1}), D-1]``: drawn uniformly
     with ``rng`` (connectivity-agnostic MADE) or, with ``rng=None``, spread
-    evenly over that range (deterministic).  For D = 3, ordering (0, 1, 2)
-    and one hidden layer of 4 units the degrees are ``[1 2 3]`` and ``[1 2 1 2]``.
+    evenly over that whole range (deterministic): cycling through it when the
+    layer has at least as many units as degrees, otherwise evenly spaced from
+    the lowest to the highest degree, so a narrow layer (500 units for
+    D = 784) still reaches the last elements.  For D = 3, ordering (0, 1, 2)
+    and one hidden layer of 4 units the degrees are ``[1 2 3]`` and ``[1 2 1 2]``;
+    for D = 7 and 3 units the hidden degrees are ``[1 4 6]``.
     """
     ordering = np.asarray(ordering)
     D = ordering.shape[0]
@@ -135,8 +139,10 @@ def made_degrees(ordering, hidden_sizes, *, rng=None) -> list[np.ndarray]:
     for h in hidden_sizes:
         lo = int(min(degrees[-1].min(), max(D - 1, 1)))
         hi = max(D - 1, lo)
-        if rng is None:
+        if rng is None and h >= hi - lo + 1:
             m = lo + np.arange(h) % (hi - lo + 1)
+        elif rng is None:
+            m = np.round(np.linspace(lo, hi, h)).astype(np.int64)
         else:
             m = rng.integers(lo, hi + 1, size=h)
         degrees.append(m.astype(np.int32))

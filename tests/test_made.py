@@ -30,6 +30,10 @@ def pool():
 def test_degree_masks_follow_the_paper_rule():
     degs = masks.made_degrees(np.arange(3), (4,))
     assert [d.tolist() for d in degs] == [[1, 2, 3], [1, 2, 1, 2]]
+    # a layer narrower than the degree range still spans all of it (else the last elements see nothing)
+    assert masks.made_degrees(np.arange(7), (3,))[1].tolist() == [1, 4, 6]
+    wide = masks.made_degrees(np.arange(784), (500, 500))
+    assert all(m.min() == 1 and m.max() == 783 for m in wide[1:])
     m_in, m_h = degs
     np.testing.assert_array_equal(masks.made_degree_mask(m_in, m_h, strict=False), masks.made_hidden_mask(m_in, m_h))
     np.testing.assert_array_equal(masks.made_degree_mask(m_h, m_in, strict=True), masks.made_output_mask(m_h, m_in))
