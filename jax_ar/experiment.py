@@ -26,6 +26,7 @@ from typing import Any
 import jax_ar
 from jax_ar import config as config_lib
 from jax_ar import host, rundir
+from jax_ar.models import registry
 from jax_ar.errors import CheckpointError, ConfigError, JaxArError
 
 RUN_FILE = "run.json"
@@ -47,13 +48,15 @@ class Run:
 
         Refuses a run directory that holds a run of a different model.
         """
+        model_kwargs = registry.record_kwargs(model, model_kwargs)
         path = self.dir / RUN_FILE
         info = {"jax_ar_version": jax_ar.__version__, "topic": self.topic, "budget": self.budget,
                 "model": model, "model_kwargs": model_kwargs, "dataset": dataset or {},
                 "config": config_lib.to_dict(self.cfg), **extra}
         if path.exists():
             old = json.loads(path.read_text())
-            if old.get("model") != model or old.get("model_kwargs") != json.loads(json.dumps(model_kwargs)):
+            old_kwargs = registry.saved_kwargs(model, old.get("model_kwargs") or {})
+            if old.get("model") != model or old_kwargs != json.loads(json.dumps(model_kwargs)):
                 raise CheckpointError(
                     f"--workdir {str(self.dir)!r} holds a run of model {old.get('model')!r} "
                     f"({old.get('model_kwargs')}), not {model!r} ({model_kwargs}); choose another --workdir")

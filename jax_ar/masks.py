@@ -117,7 +117,7 @@ def made_degree_mask(m_in, m_out, *, strict: bool):
     return (m_in[:, None] <= m_out[None, :]).astype(jnp.float32)
 
 
-def made_degrees(ordering, hidden_sizes, *, rng=None) -> list[np.ndarray]:
+def made_degrees(ordering, hidden_sizes, *, rng=None, spread: str = "even") -> list[np.ndarray]:
     """Degree vectors ``[m_input, m_h1, ..., m_hL]`` of one MADE mask.
 
     ``ordering[t]`` is the element generated at step t, so the input degree of
@@ -129,8 +129,13 @@ def made_degrees(ordering, hidden_sizes, *, rng=None) -> list[np.ndarray]:
     the lowest to the highest degree, so a narrow layer (500 units for
     D = 784) still reaches the last elements.  For D = 3, ordering (0, 1, 2)
     and one hidden layer of 4 units the degrees are ``[1 2 3]`` and ``[1 2 1 2]``;
-    for D = 7 and 3 units the hidden degrees are ``[1 4 6]``.
+    for D = 7 and 3 units the hidden degrees are ``[1 4 6]``.  ``spread="cyclic"``
+    always cycles from the lowest degree (the rule before commit d289223), so a
+    narrow layer never reaches the top degrees; it is kept only to rebuild runs
+    saved under it.
     """
+    if spread not in ("even", "cyclic"):
+        raise ValueError(f"spread must be 'even' or 'cyclic', got {spread!r}")
     ordering = np.asarray(ordering)
     D = ordering.shape[0]
     m_in = np.empty(D, np.int32)
@@ -139,7 +144,7 @@ def made_degrees(ordering, hidden_sizes, *, rng=None) -> list[np.ndarray]:
     for h in hidden_sizes:
         lo = int(min(degrees[-1].min(), max(D - 1, 1)))
         hi = max(D - 1, lo)
-        if rng is None and h >= hi - lo + 1:
+        if rng is None and (h >= hi - lo + 1 or spread == "cyclic"):
             m = lo + np.arange(h) % (hi - lo + 1)
         elif rng is None:
             m = np.round(np.linspace(lo, hi, h)).astype(np.int64)

@@ -63,7 +63,7 @@ def load_run(workdir):
     """(info, model, best_params) of a saved run."""
     info = read_run(workdir)
     try:
-        model = registry.build(info["model"], **info["model_kwargs"])
+        model = registry.build(info["model"], **registry.saved_kwargs(info["model"], info["model_kwargs"]))
     except ConfigError:
         raise
     except TypeError as e:

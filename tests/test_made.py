@@ -1,17 +1,24 @@
 """MADE: degree masks, per-ordering causality, normalisation of every mask and of the
 ensemble, random-mask training loss, and clear errors for bad input."""
+import dataclasses
 import itertools
+import json
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jax_ar import errors, masks, sampling
-from jax_ar.models import made, made_ensemble
+from jax_ar import errors, experiment, masks, sampling
+from jax_ar.models import made, made_ensemble, registry
 
 D = 5
 ALL_X = np.array(list(itertools.product([0, 1], repeat=D)), np.int32)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Cfg:
+    steps: int = 1
 
 
 def _noisy(params, seed=1, scale=0.7):
@@ -41,6 +48,28 @@ def test_degree_masks_follow_the_paper_rule():
     rng = np.random.default_rng(0)
     d = masks.made_degrees(np.array([2, 0, 1, 3]), (5, 5), rng=rng)
     assert d[0].tolist() == [2, 3, 1, 4] and d[2].min() >= d[1].min() and d[1].max() <= 3
+
+
+def test_runs_saved_with_the_old_degree_rule_rebuild_with_it(tmp_path):
+    old = masks.made_degrees(np.arange(784), (500,), spread="cyclic")[1]
+    assert old.min() == 1 and old.max() == 500          # the pre-fix rule never reached degrees 501..783
+    kw = {"seq_len": 784, "hidden_sizes": [500]}
+    assert registry.record_kwargs("made", kw)["degree_spread"] == "even"
+    assert registry.saved_kwargs("made", kw)["degree_spread"] == "cyclic"      # a run saved without the key
+    assert registry.saved_kwargs("made", {**kw, "degree_spread": "even"})["degree_spread"] == "even"
+    legacy = registry.build("made", **registry.saved_kwargs("made", kw))
+    np.testing.assert_array_equal(legacy.module.pool()[1][1][0], old)
+    # a new run records the rule, so it is rebuilt with it; resuming an old run under the new rule is refused
+    run = experiment.start("t", _Cfg, {"quick": _Cfg()}, [f"--workdir={tmp_path / 'run'}"])
+    run.describe(model="made", model_kwargs=dict(kw))
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["model_kwargs"]["degree_spread"] == "even"
+    del info["model_kwargs"]["degree_spread"]
+    (tmp_path / "run" / "run.json").write_text(json.dumps(info))
+    with pytest.raises(errors.CheckpointError, match="degree_spread"):
+        run.describe(model="made", model_kwargs=dict(kw))
+    with pytest.raises(errors.ConfigError, match="degree_spread must be"):
+        made.build(seq_len=4, hidden_sizes=(2,), degree_spread="random")
 
 
 def test_pool_draws_orderings_and_keeps_mask0(pool):

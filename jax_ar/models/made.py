@@ -53,14 +53,16 @@ ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid}
 
 @functools.lru_cache(maxsize=32)
 def degree_pool(seq_len: int, hidden_sizes: tuple, num_masks: int, mask_seed: int,
-                order_agnostic: bool, connectivity_agnostic: bool, ordering: tuple | None):
+                order_agnostic: bool, connectivity_agnostic: bool, ordering: tuple | None,
+                degree_spread: str = "even"):
     """The K masks' degrees: ``(orderings_KxD, [m_input_KxD, m_h1_KxH1, ...])`` (numpy int32)."""
     rng = np.random.default_rng(mask_seed)
     base = np.arange(seq_len) if ordering is None else np.asarray(ordering)
     orders, per_layer = [], [[] for _ in range(len(hidden_sizes) + 1)]
     for k in range(num_masks):
         order = rng.permutation(seq_len) if (order_agnostic and k > 0) else base
-        degs = masks.made_degrees(order, hidden_sizes, rng=rng if connectivity_agnostic else None)
+        degs = masks.made_degrees(order, hidden_sizes, rng=rng if connectivity_agnostic else None,
+                                  spread=degree_spread)
         orders.append(order)
         for layer, m in zip(per_layer, degs):
             layer.append(m)
@@ -81,6 +83,7 @@ class MADENet(nn.Module):
     direct: bool = False
     activation: str = "relu"
     mask_index: int = 0          # the mask used by the contract methods
+    degree_spread: str = "even"  # deterministic hidden degrees: "even", or "cyclic" for runs saved before d289223
 
     @property
     def in_per_dim(self):
@@ -88,7 +91,7 @@ class MADENet(nn.Module):
 
     def pool(self):
         return degree_pool(self.seq_len, tuple(self.hidden_sizes), self.num_masks, self.mask_seed,
-                           self.order_agnostic, self.connectivity_agnostic, self.ordering)
+                           self.order_agnostic, self.connectivity_agnostic, self.ordering, self.degree_spread)
 
     def setup(self):
         D, P, E = self.seq_len, self.param_size, self.in_per_dim
@@ -249,7 +252,8 @@ def check_ordering(ordering, seq_len: int) -> tuple:
 
 def made_model(seq_len: int, hidden_sizes, dist, *, num_masks: int = 1, mask_seed: int = 0,
                order_agnostic: bool = False, connectivity_agnostic: bool = False, ordering=None,
-               direct: bool = False, activation: str = "relu", mask_index: int = 0) -> MADEModel:
+               direct: bool = False, activation: str = "relu", mask_index: int = 0,
+               degree_spread: str = "even") -> MADEModel:
     """Build a MADE over any distribution ``dist`` (P = dist.param_size outputs per element)."""
     if seq_len < 1:
         raise errors.ConfigError(f"seq_len must be >= 1, got {seq_len}")
@@ -263,24 +267,32 @@ def made_model(seq_len: int, hidden_sizes, dist, *, num_masks: int = 1, mask_see
         raise errors.ConfigError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
     if dist.kind == "continuous":
         raise errors.ConfigError("MADE here models discrete elements (binary or categorical)")
+    if degree_spread not in ("even", "cyclic"):
+        raise errors.ConfigError(f"degree_spread must be 'even' or 'cyclic', got {degree_spread!r}")
     if ordering is not None:
         ordering = check_ordering(ordering, seq_len)
         if ordering == tuple(range(seq_len)):
             ordering = None
     net = MADENet(seq_len, hidden_sizes, dist.param_size, dist.vocab_size, num_masks, mask_seed,
-                  order_agnostic, connectivity_agnostic, ordering, direct, activation, mask_index)
+                  order_agnostic, connectivity_agnostic, ordering, direct, activation, mask_index,
+                  degree_spread)
     return MADEModel(net, seq_len, dist)
 
 
-@register("made", tiny={"seq_len": 6, "hidden_sizes": (7, 7), "num_masks": 3, "order_agnostic": True,
-                        "connectivity_agnostic": True, "direct": True, "mask_index": 2})
+_DEGREE_SPREAD = {"degree_spread": ("even", "cyclic")}  # runs saved before d289223 used "cyclic"
+
+
+@register("made", changed_defaults=_DEGREE_SPREAD,
+          tiny={"seq_len": 6, "hidden_sizes": (7, 7), "num_masks": 3, "order_agnostic": True,
+                "connectivity_agnostic": True, "direct": True, "mask_index": 2})
 def build(seq_len: int = 784, hidden_sizes=(500,), num_masks: int = 1, **kwargs) -> MADEModel:
     """Binary MADE (Bernoulli output per pixel)."""
     return made_model(seq_len, hidden_sizes, distributions.Bernoulli(), num_masks=num_masks, **kwargs)
 
 
-@register("made_categorical", tiny={"seq_len": 4, "vocab_size": 3, "hidden_sizes": (6,), "num_masks": 2,
-                                    "order_agnostic": True, "mask_index": 1, "direct": True})
+@register("made_categorical", changed_defaults=_DEGREE_SPREAD,
+          tiny={"seq_len": 4, "vocab_size": 3, "hidden_sizes": (6,), "num_masks": 2,
+                "order_agnostic": True, "mask_index": 1, "direct": True})
 def build_categorical(seq_len: int = 784, vocab_size: int = 256, hidden_sizes=(500,), **kwargs) -> MADEModel:
     """MADE with V logits per element (e.g. 8-bit pixels) and one-hot inputs."""
     if vocab_size < 2:

@@ -21,6 +21,8 @@ class Entry:
     build: Callable[..., Any]
     tiny: dict
     trainable: bool = True
+    # build kwargs whose default changed: {key: (current default, value a run saved without the key meant)}
+    changed_defaults: dict = dataclasses.field(default_factory=dict)
 
 
 _REGISTRY: dict[str, Entry] = {}
@@ -28,12 +30,18 @@ _LOADED = False
 IMPORT_ERRORS: dict[str, str] = {}  # module -> error; a broken file fails one test, not all
 
 
-def register(name: str, *, tiny: dict, trainable: bool = True):
-    """Decorator for a builder function ``build(**kwargs) -> ARModel``."""
+def register(name: str, *, tiny: dict, trainable: bool = True, changed_defaults: dict | None = None):
+    """Decorator for a builder function ``build(**kwargs) -> ARModel``.
+
+    ``changed_defaults = {key: (current, legacy)}`` names build arguments whose
+    default changed: new runs record the current default explicitly
+    (:func:`record_kwargs`), and a saved run that lacks the key is rebuilt
+    with the value it was trained under (:func:`saved_kwargs`).
+    """
     def deco(fn):
         if name in _REGISTRY and _REGISTRY[name].build is not fn:
             raise ValueError(f"model name {name!r} registered twice")
-        _REGISTRY[name] = Entry(name, fn, dict(tiny), trainable)
+        _REGISTRY[name] = Entry(name, fn, dict(tiny), trainable, dict(changed_defaults or {}))
         return fn
     return deco
 
@@ -66,6 +74,23 @@ def entry(name: str) -> Entry:
 
 def build(name: str, **kwargs):
     return entry(name).build(**kwargs)
+
+
+def _fill(name: str, kwargs: dict, which: int) -> dict:
+    _load_all()
+    e = _REGISTRY.get(name)
+    extra = {k: v[which] for k, v in (e.changed_defaults if e else {}).items() if k not in kwargs}
+    return {**kwargs, **extra}
+
+
+def record_kwargs(name: str, kwargs: dict) -> dict:
+    """``kwargs`` as a new run records them: changed defaults written out explicitly."""
+    return _fill(name, kwargs, 0)
+
+
+def saved_kwargs(name: str, kwargs: dict) -> dict:
+    """The build kwargs of a saved run: a changed default it lacks takes its pre-change value."""
+    return _fill(name, kwargs, 1)
 
 
 def build_tiny(name: str):
