@@ -26,8 +26,8 @@ from typing import Any
 import jax_ar
 from jax_ar import config as config_lib
 from jax_ar import host, rundir
-from jax_ar.models import registry
 from jax_ar.errors import CheckpointError, ConfigError, JaxArError
+from jax_ar.models import registry
 
 RUN_FILE = "run.json"
 RESULT_KEYS = ("topic", "model", "dataset", "split", "metric", "value", "unit", "steps", "seconds", "params")
