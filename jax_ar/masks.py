@@ -117,6 +117,9 @@ def made_degree_mask(m_in, m_out, *, strict: bool):
     return (m_in[:, None] <= m_out[None, :]).astype(jnp.float32)
 
 
+DEGREE_SPREADS = ("even", "cyclic")   # deterministic MADE hidden degrees, see made_degrees
+
+
 def made_degrees(ordering, hidden_sizes, *, rng=None, spread: str = "even") -> list[np.ndarray]:
     """Degree vectors ``[m_input, m_h1, ..., m_hL]`` of one MADE mask.
 
@@ -134,8 +137,8 @@ def made_degrees(ordering, hidden_sizes, *, rng=None, spread: str = "even") -> l
     narrow layer never reaches the top degrees; it is kept only to rebuild runs
     saved under it.
     """
-    if spread not in ("even", "cyclic"):
-        raise ValueError(f"spread must be 'even' or 'cyclic', got {spread!r}")
+    if spread not in DEGREE_SPREADS:
+        raise ValueError(f"spread must be one of {DEGREE_SPREADS}, got {spread!r}")
     ordering = np.asarray(ordering)
     D = ordering.shape[0]
     m_in = np.empty(D, np.int32)
@@ -144,12 +147,13 @@ def made_degrees(ordering, hidden_sizes, *, rng=None, spread: str = "even") -> l
     for h in hidden_sizes:
         lo = int(min(degrees[-1].min(), max(D - 1, 1)))
         hi = max(D - 1, lo)
-        if rng is None and (h >= hi - lo + 1 or spread == "cyclic"):
-            m = lo + np.arange(h) % (hi - lo + 1)
-        elif rng is None:
-            m = np.round(np.linspace(lo, hi, h)).astype(np.int64)
-        else:
+        n = hi - lo + 1
+        if rng is not None:
             m = rng.integers(lo, hi + 1, size=h)
+        elif h >= n or spread == "cyclic":
+            m = lo + np.arange(h) % n
+        else:
+            m = np.round(np.linspace(lo, hi, h))
         degrees.append(m.astype(np.int32))
     return degrees
 

@@ -267,8 +267,8 @@ def made_model(seq_len: int, hidden_sizes, dist, *, num_masks: int = 1, mask_see
         raise errors.ConfigError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
     if dist.kind == "continuous":
         raise errors.ConfigError("MADE here models discrete elements (binary or categorical)")
-    if degree_spread not in ("even", "cyclic"):
-        raise errors.ConfigError(f"degree_spread must be 'even' or 'cyclic', got {degree_spread!r}")
+    if degree_spread not in masks.DEGREE_SPREADS:
+        raise errors.ConfigError(f"degree_spread must be one of {masks.DEGREE_SPREADS}, got {degree_spread!r}")
     if ordering is not None:
         ordering = check_ordering(ordering, seq_len)
         if ordering == tuple(range(seq_len)):

@@ -77,7 +77,8 @@ def build(name: str, **kwargs):
 
 
 def _fill(name: str, kwargs: dict, which: int) -> dict:
-    _load_all()
+    if name not in _REGISTRY:        # import every model file only when the caller has not
+        _load_all()
     e = _REGISTRY.get(name)
     extra = {k: v[which] for k, v in (e.changed_defaults if e else {}).items() if k not in kwargs}
     return {**kwargs, **extra}
