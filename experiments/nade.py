@@ -9,7 +9,7 @@ import dataclasses
 import jax
 import numpy as np
 
-from jax_ar import evaluate, experiment, images, sampling
+from jax_ar import evaluate, experiment, host, images, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import registry as data_registry
 from jax_ar.data.batching import ArrayData
@@ -54,6 +54,8 @@ def main(argv=None):
     x_test, _ = data_registry.load_split(spec, "test", run.data_dir)
     x_train = x_train[:cfg.train_limit] if cfg.train_limit else x_train
     x_valid = x_valid[:cfg.valid_limit] if cfg.valid_limit else x_valid
+    if 4 * cfg.train.batch_size * x_train.shape[1] * cfg.hidden_size > host.PER_THREAD_HEAP_BYTES:
+        host.one_arena()   # the [B, D, H] activations exceed a worker thread's heap: keep them in the main one
     kwargs = {"seq_len": x_train.shape[1], "hidden_size": cfg.hidden_size, "activation": cfg.activation,
               "prefix": cfg.prefix}
     run.describe(model="nade", model_kwargs=kwargs, dataset=spec)

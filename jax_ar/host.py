@@ -43,6 +43,7 @@ M_ARENA_MAX = -8
 MMAP_THRESHOLD_BYTES = 256 << 20    # allocations below this come from the heap, not fresh mmaps
 TRIM_THRESHOLD_BYTES = 1 << 30      # free heap top kept before giving memory back
 TOP_PAD_BYTES = 64 << 20            # extra heap grown per request
+PER_THREAD_HEAP_BYTES = 64 << 20    # glibc's per-thread arena heap (64-bit): larger requests there are mmap-ed
 
 ENV = "JAX_AR_MALLOC"
 _state = {"applied": None, "one_arena": None}
