@@ -55,8 +55,7 @@ def main(argv=None):
     x_test, _ = data_registry.load_split(spec, "test", run.data_dir)
     x_train = x_train[:cfg.train_limit] if cfg.train_limit else x_train
     x_valid = x_valid[:cfg.valid_limit] if cfg.valid_limit else x_valid
-    if 4 * cfg.train.batch_size * x_train.shape[1] * cfg.hidden_size > host.PER_THREAD_HEAP_BYTES:
-        host.one_arena()   # the [B, D, H] activations exceed a worker thread's heap: keep them in the main one
+    host.one_arena_if_over_thread_heap(4 * cfg.train.batch_size * x_train.shape[1] * cfg.hidden_size)  # [B, D, H]
     kwargs = {"seq_len": x_train.shape[1], "hidden_size": cfg.hidden_size, "activation": cfg.activation,
               "prefix": cfg.prefix}
     run.describe(model="nade", model_kwargs=kwargs, dataset=spec)

@@ -22,7 +22,7 @@ attention: 1-2 GB per step) still get fresh pages every step: XLA:CPU
 allocates that buffer on a worker thread, and glibc serves a worker thread's
 allocations from a per-thread arena made of 64 MB heaps, which maps anything
 larger directly.  :func:`one_arena` (called by such scripts before their first
-computation) makes every thread allocate from the main heap, never maps and
+computation; :func:`one_arena_if_over_thread_heap` decides by size, as NADE does) makes every thread allocate from the main heap, never maps and
 never trims: ImageGPT's CPU training step is ~1.6x faster (BENCHMARKS.md).  It
 is not the default because one shared arena costs small programs (the nanoGPT
 step) ~10% in lock contention.  ``JAX_AR_MALLOC=system`` opts out of it too.
@@ -93,3 +93,12 @@ def one_arena() -> bool:
     """
     # M_TRIM_THRESHOLD -1 is SIZE_MAX in glibc: never give the heap top back
     return _mallopt_once("one_arena", ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, -1)))
+
+
+def one_arena_if_over_thread_heap(buffer_bytes: int) -> bool:
+    """:func:`one_arena` when a program's temporary buffer (``buffer_bytes``) exceeds a worker thread's heap.
+
+    Below that size the per-thread arenas serve it without fresh pages and one shared arena would only add
+    lock contention.  Returns True when the settings are in effect.
+    """
+    return buffer_bytes > PER_THREAD_HEAP_BYTES and one_arena()
