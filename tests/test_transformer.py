@@ -213,6 +213,27 @@ def test_sinusoidal_encoding_is_bishop_12_25():
             assert abs(r[n - 1, i] - want) < 1e-6
 
 
+def test_sinusoid_scale_multiplies_the_position_vectors():
+    W = 16
+    model, _ = _model(positions="sinusoidal", sinusoid_scale=0.25)
+    assert transformer.build(vocab_size=V, seq_len=S, width=W, positions="sinusoidal").module.sinusoid_scale == 0.1
+    table = model.module.bind({"params": model.init(jax.random.PRNGKey(0))}).pos_table()
+    np.testing.assert_allclose(np.asarray(table), 0.25 * np.asarray(sinusoidal_encoding(S, W)), rtol=1e-6)
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(errors.ConfigError, match="sinusoid_scale"):
+            transformer.build(vocab_size=V, seq_len=S, width=W, positions="sinusoidal", sinusoid_scale=bad)
+
+
+def test_saved_run_without_sinusoid_scale_rebuilds_at_amplitude_1():
+    """Runs saved before the scale existed added the sinusoid at amplitude 1."""
+    from jax_ar.models import registry
+    old = dict(registry.entry("transformer_postnorm").tiny)
+    assert registry.saved_kwargs("transformer_postnorm", old)["sinusoid_scale"] == 1.0
+    assert registry.record_kwargs("transformer_postnorm", old)["sinusoid_scale"] == 0.1
+    model = registry.build("transformer_postnorm", **registry.saved_kwargs("transformer_postnorm", old))
+    assert model.module.sinusoid_scale == 1.0
+
+
 def test_causal_mask_is_the_masks_module_array():
     assert np.array_equal(np.asarray(masks.causal_mask(3)), np.tril(np.ones((3, 3), bool)))
 
