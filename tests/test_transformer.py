@@ -219,7 +219,7 @@ def test_sinusoid_scale_multiplies_the_position_vectors():
     assert transformer.build(vocab_size=V, seq_len=S, width=W, positions="sinusoidal").module.sinusoid_scale == 0.1
     table = model.module.bind({"params": model.init(jax.random.PRNGKey(0))}).pos_table()
     np.testing.assert_allclose(np.asarray(table), 0.25 * np.asarray(sinusoidal_encoding(S, W)), rtol=1e-6)
-    for bad in (0.0, -1.0, float("nan")):
+    for bad in (0.0, -1.0, float("nan"), "0.1"):
         with pytest.raises(errors.ConfigError, match="sinusoid_scale"):
             transformer.build(vocab_size=V, seq_len=S, width=W, positions="sinusoidal", sinusoid_scale=bad)
 

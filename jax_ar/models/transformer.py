@@ -304,8 +304,8 @@ def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_head
         raise errors.ConfigError(f"norm must be 'pre' or 'post', got {norm!r}")
     if positions not in ("learned", "sinusoidal"):
         raise errors.ConfigError(f"positions must be 'learned' or 'sinusoidal', got {positions!r}")
-    if not (np.isfinite(sinusoid_scale) and sinusoid_scale > 0):
-        raise errors.ConfigError(f"sinusoid_scale must be a positive number, got {sinusoid_scale}")
+    if not (isinstance(sinusoid_scale, (int, float)) and np.isfinite(sinusoid_scale) and sinusoid_scale > 0):
+        raise errors.ConfigError(f"sinusoid_scale must be a positive number, got {sinusoid_scale!r}")
     if activation not in ACTIVATIONS:
         raise errors.ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
     if not 0.0 <= dropout < 1.0:
