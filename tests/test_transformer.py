@@ -232,6 +232,9 @@ def test_saved_run_without_sinusoid_scale_rebuilds_at_amplitude_1():
     assert registry.record_kwargs("transformer_postnorm", old)["sinusoid_scale"] == 0.1
     model = registry.build("transformer_postnorm", **registry.saved_kwargs("transformer_postnorm", old))
     assert model.module.sinusoid_scale == 1.0
+    # learned positions: the scale plays no part, so an old run resumes beside a new one's record
+    for name, kw in (("transformer_prenorm", dict(positions="learned")), ("image_gpt", {})):
+        assert registry.saved_kwargs(name, kw) == registry.record_kwargs(name, kw)
 
 
 def test_causal_mask_is_the_masks_module_array():

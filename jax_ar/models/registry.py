@@ -21,7 +21,8 @@ class Entry:
     build: Callable[..., Any]
     tiny: dict
     trainable: bool = True
-    # build kwargs whose default changed: {key: (current default, value a run saved without the key meant)}
+    # build kwargs whose default changed: {key: (current default, value a run saved without the key meant,
+    # or a function of its saved kwargs giving that value)}
     changed_defaults: dict = dataclasses.field(default_factory=dict)
 
 
@@ -36,7 +37,8 @@ def register(name: str, *, tiny: dict, trainable: bool = True, changed_defaults:
     ``changed_defaults = {key: (current, legacy)}`` names build arguments whose
     default changed: new runs record the current default explicitly
     (:func:`record_kwargs`), and a saved run that lacks the key is rebuilt
-    with the value it was trained under (:func:`saved_kwargs`).
+    with the value it was trained under (:func:`saved_kwargs`).  ``legacy`` may
+    be a function of the saved kwargs (when the old value depends on them).
     """
     def deco(fn):
         if name in _REGISTRY and _REGISTRY[name].build is not fn:
@@ -80,7 +82,8 @@ def _fill(name: str, kwargs: dict, which: int) -> dict:
     if name not in _REGISTRY:        # import every model file only when the caller has not
         _load_all()
     e = _REGISTRY.get(name)
-    extra = {k: v[which] for k, v in (e.changed_defaults if e else {}).items() if k not in kwargs}
+    extra = {k: v[which](kwargs) if callable(v[which]) else v[which]
+             for k, v in (e.changed_defaults if e else {}).items() if k not in kwargs}
     return {**kwargs, **extra}
 
 

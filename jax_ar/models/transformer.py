@@ -317,8 +317,15 @@ def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_head
 
 
 _TINY = dict(vocab_size=3, seq_len=4, num_layers=2, num_heads=2, width=8, mlp_ratio=2)
-# runs saved before sinusoid_scale existed added the sinusoid at amplitude 1
-_SINUSOID_DEFAULT = {"sinusoid_scale": (0.1, 1.0)}
+
+
+def _legacy_sinusoid_scale(saved_kwargs: dict) -> float:
+    """Runs saved before sinusoid_scale existed added the sinusoid at amplitude 1; with learned
+    positions the scale plays no part, so such a run equals a new one at the current default."""
+    return 1.0 if saved_kwargs.get("positions", "learned") == "sinusoidal" else 0.1
+
+
+_SINUSOID_DEFAULT = {"sinusoid_scale": (0.1, _legacy_sinusoid_scale)}
 
 
 @register("transformer_prenorm", changed_defaults=_SINUSOID_DEFAULT,
