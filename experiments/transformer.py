@@ -38,7 +38,7 @@ class Config:
     dropout: float = 0.0
     norm: str = "pre"
     positions: str = "sinusoidal"    # Bishop's fixed vectors (nanoGPT's: learned; 1.882 vs 1.903, BENCHMARKS)
-    sinusoid_scale: float = 0.1      # their amplitude next to N(0, 0.02) token vectors
+    sinusoid_scale: float = transformer.SINUSOID_SCALE   # their amplitude next to N(0, 0.02) token vectors
     activation: str = "gelu_tanh"    # or gelu (exact; nanoGPT's torch.nn.GELU)
     matmul_dtype: str = "float32"    # or bfloat16: mixed-precision dense products (layers.mixed)
     use_bias: bool = False

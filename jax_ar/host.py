@@ -22,8 +22,9 @@ attention: 1-2 GB per step) still get fresh pages every step: XLA:CPU
 allocates that buffer on a worker thread, and glibc serves a worker thread's
 allocations from a per-thread arena made of 64 MB heaps, which maps anything
 larger directly.  :func:`one_arena` (called by such scripts before their first
-computation; :func:`one_arena_if_over_thread_heap` decides by size, as NADE does) makes every thread allocate from the main heap, never maps and
-never trims: ImageGPT's CPU training step is ~1.6x faster (BENCHMARKS.md).  It
+computation; :func:`one_arena_if_over_thread_heap` decides by size, as NADE
+does) makes every thread allocate from the main heap, never maps and never
+trims: ImageGPT's CPU training step is ~1.6x faster (BENCHMARKS.md).  It
 is not the default because one shared arena costs small programs (the nanoGPT
 step) ~10% in lock contention.  ``JAX_AR_MALLOC=system`` opts out of it too.
 """

@@ -94,6 +94,10 @@ class Block(nn.Module):
         return self._residual(x_BxW, attn_fn, True)
 
 
+# amplitude of the sinusoidal position vectors beside N(0, 0.02) token vectors (BENCHMARKS.md sweep)
+SINUSOID_SCALE = 0.1
+
+
 class TransformerLM(nn.Module):
     vocab_size: int
     seq_len: int
@@ -280,7 +284,7 @@ def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_head
           width: int = 128, mlp_ratio: int = 4, norm: str = "pre", positions: str = "learned",
           tie_weights: bool = True, use_bias: bool = False, dropout: float = 0.0,
           cache_dtype: str = "float32", activation: str = "gelu_tanh",
-          matmul_dtype: str = "float32", sinusoid_scale: float = 0.1) -> TransformerARModel:
+          matmul_dtype: str = "float32", sinusoid_scale: float = SINUSOID_SCALE) -> TransformerARModel:
     """A decoder-only Transformer LM; defaults are nanoGPT's CPU character configuration.
 
     ``positions="sinusoidal"`` adds Bishop's fixed vectors r_n (eq. 12.25,
@@ -322,10 +326,10 @@ _TINY = dict(vocab_size=3, seq_len=4, num_layers=2, num_heads=2, width=8, mlp_ra
 def _legacy_sinusoid_scale(saved_kwargs: dict) -> float:
     """Runs saved before sinusoid_scale existed added the sinusoid at amplitude 1; with learned
     positions the scale plays no part, so such a run equals a new one at the current default."""
-    return 1.0 if saved_kwargs.get("positions", "learned") == "sinusoidal" else 0.1
+    return 1.0 if saved_kwargs.get("positions", "learned") == "sinusoidal" else SINUSOID_SCALE
 
 
-_SINUSOID_DEFAULT = {"sinusoid_scale": (0.1, _legacy_sinusoid_scale)}
+_SINUSOID_DEFAULT = {"sinusoid_scale": (SINUSOID_SCALE, _legacy_sinusoid_scale)}
 
 
 @register("transformer_prenorm", changed_defaults=_SINUSOID_DEFAULT,
