@@ -13,11 +13,13 @@ from jax_ar import distributed
 from jax_ar.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
+# the suite's compile settings (conftest.py), without any device count of the caller's
+SUITE_XLA_FLAGS = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split() if "device_count" not in f)
 
 
 def run_child(code: str, devices: int, timeout: int = 600) -> dict:
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "JAX_DEFAULT_MATMUL_PRECISION": "highest",
-           "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}", "PYTHONPATH": str(ROOT)}
+           "XLA_FLAGS": f"{SUITE_XLA_FLAGS} --xla_force_host_platform_device_count={devices}", "PYTHONPATH": str(ROOT)}
     p = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=ROOT,
                        capture_output=True, text=True, timeout=timeout)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+# the suite's compile settings (conftest.py), without any device count of the caller's
+SUITE_XLA_FLAGS = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split() if "device_count" not in f)
 # SGD: with Adam, float noise in gradients that are ~0 (masked FVSBN weights) is amplified to
 # +-lr by the normalisation, so the runs drift apart by ~1e-5 for reasons unrelated to sharding
 ARGS = ["--budget=smoke", "--train.steps=6", "--train.ckpt_every=3", "--train.eval_every=3",
@@ -18,7 +20,7 @@ ARGS = ["--budget=smoke", "--train.steps=6", "--train.ckpt_every=3", "--train.ev
 
 def _env():
     return {**os.environ, "JAX_PLATFORMS": "cpu", "JAX_DEFAULT_MATMUL_PRECISION": "highest",
-            "XLA_FLAGS": "", "PYTHONPATH": str(ROOT)}
+            "XLA_FLAGS": SUITE_XLA_FLAGS, "PYTHONPATH": str(ROOT)}
 
 
 def _free_port() -> int:
