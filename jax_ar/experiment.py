@@ -30,6 +30,7 @@ from jax_ar.errors import CheckpointError, ConfigError, JaxArError
 from jax_ar.models import registry
 
 RUN_FILE = "run.json"
+CONFIG_FILE = "config.json"
 RESULT_KEYS = ("topic", "model", "dataset", "split", "metric", "value", "unit", "steps", "seconds", "params")
 
 
@@ -46,7 +47,8 @@ class Run:
     def describe(self, *, model: str, model_kwargs: dict, dataset: dict | None = None, **extra) -> None:
         """Record what this run trains, so the run directory alone can rebuild it.
 
-        Refuses a run directory that holds a run of a different model.
+        Refuses a run directory that holds a run of a different model or of the
+        same model with other settings, before anything in it is rewritten.
         """
         model_kwargs = registry.record_kwargs(model, model_kwargs)
         path = self.dir / RUN_FILE
@@ -56,11 +58,20 @@ class Run:
         if path.exists():
             old = json.loads(path.read_text())
             old_kwargs = registry.saved_kwargs(model, old.get("model_kwargs") or {})
-            if old.get("model") != model or old_kwargs != json.loads(json.dumps(model_kwargs)):
+            new_kwargs = json.loads(json.dumps(model_kwargs))
+            if old.get("model") != model:
                 raise CheckpointError(
                     f"--workdir {str(self.dir)!r} holds a run of model {old.get('model')!r} "
                     f"({old.get('model_kwargs')}), not {model!r} ({model_kwargs}); choose another --workdir")
+            if old_kwargs != new_kwargs:
+                diff = ", ".join(f"{k}: saved {old_kwargs.get(k, '(absent)')!r}, now {new_kwargs.get(k, '(absent)')!r}"
+                                 for k in sorted(set(old_kwargs) | set(new_kwargs))
+                                 if old_kwargs.get(k, "(absent)") != new_kwargs.get(k, "(absent)"))
+                raise CheckpointError(
+                    f"--workdir {str(self.dir)!r} holds a run of {model!r} with other model settings ({diff}); "
+                    f"pass the saved settings (its {CONFIG_FILE} lists them) or choose another --workdir")
         path.write_text(json.dumps(info, indent=2, sort_keys=True, default=str))
+        (self.dir / CONFIG_FILE).write_text(config_lib.dumps(self.cfg))
 
     def result(self, *, model: str, dataset: str, split: str, metric: str, value: float, unit: str,
                steps: int, params: int, **extra) -> dict:
@@ -93,6 +104,14 @@ def _jsonable(v):
     except ImportError:
         pass
     return v
+
+
+def _checkpoint_steps(d: Path) -> list[int]:
+    """Training-state steps saved under ``d/ckpt`` (the directories orbax names by step)."""
+    ckpt = d / "ckpt"
+    if not ckpt.is_dir():
+        return []
+    return sorted(int(p.name) for p in ckpt.iterdir() if p.is_dir() and p.name.isdigit())
 
 
 def parse_argv(argv: list[str]) -> tuple[dict, dict]:
@@ -135,7 +154,12 @@ def start(topic: str, config_cls, budgets: dict, argv: list[str] | None = None) 
         raise ConfigError(f"--workdir {workdir!r} exists and is not a directory")
     d.mkdir(parents=True, exist_ok=True)
     rundir.guard(d)
-    (d / "config.json").write_text(config_lib.dumps(cfg))
+    steps = _checkpoint_steps(d)
+    if steps and not common["resume"]:   # refuse before anything in it is rewritten
+        raise CheckpointError(f"{str(d)!r} already holds checkpoints (steps {steps}); "
+                              f"pass --resume to continue it, or choose a new --workdir")
+    if not (d / RUN_FILE).exists():      # otherwise Run.describe writes it once the saved run matches
+        (d / CONFIG_FILE).write_text(config_lib.dumps(cfg))
     print(f"[{topic}] budget={common['budget']} workdir={d}", flush=True)
     return Run(topic, common["budget"], cfg, d, common["data_dir"], common["resume"])
 

@@ -33,10 +33,15 @@ def test_eval_and_sample_cli_rebuild_the_run(smoke_run, capsys):
 
 
 def test_workdir_of_another_model_is_refused(smoke_run):
-    info = json.loads((smoke_run / "run.json").read_text())
-    with pytest.raises(CheckpointError, match="holds a run of model 'fvsbn'"):
+    saved = {f: (smoke_run / f).read_bytes() for f in ("run.json", "config.json")}
+    with pytest.raises(CheckpointError, match=r"already holds checkpoints .*pass --resume"):
         fvsbn.main(["--budget=smoke", f"--workdir={smoke_run}", "--bas_n=3"])
-    assert json.loads((smoke_run / "run.json").read_text()) == info  # nothing overwritten
+    # resuming with other model settings: the message names what differs
+    with pytest.raises(CheckpointError, match=r"holds a run of 'fvsbn' with other model settings "
+                                              r"\(seq_len: saved 16, now 9\); pass the saved settings"):
+        fvsbn.main(["--budget=smoke", f"--workdir={smoke_run}", "--bas_n=3", "--resume"])
+    for f, b in saved.items():   # nothing the run saved was rewritten
+        assert (smoke_run / f).read_bytes() == b, f
 
 
 def test_eval_refuses_other_code_version(smoke_run, tmp_path):

@@ -239,6 +239,10 @@ ROWS = [
     ("run directory", "two different models in one `--workdir`", lambda t: [
         start(t, "--budget=smoke").describe(model=m, model_kwargs={"seq_len": 4}) for m in ("fvsbn", "nade")],
      CheckpointError, r"holds a run of model 'fvsbn' \(\{'seq_len': 4\}\), not 'nade'.*choose another --workdir"),
+    ("run directory", "resuming a run with other model settings", lambda t: [
+        start(t, "--budget=smoke", "--resume").describe(model="fvsbn", model_kwargs={"seq_len": n}) for n in (4, 6)],
+     CheckpointError, r"holds a run of 'fvsbn' with other model settings \(seq_len: saved 4, now 6\); "
+                      r"pass the saved settings \(its config.json lists them\)"),
     ("run directory", "`jax_ar.eval` on a directory that does not exist",
      lambda t: eval_cli(f"--workdir={t / 'nope'}"),
      CheckpointError, r"run directory '.*nope' does not exist"),
