@@ -4,8 +4,9 @@
                                             [--matmul_dtype=bfloat16]
 
 Model: nanoGPT's CPU-configuration shape (4 layers, 4 heads, 128 wide, vocab 65,
-no biases, tied embeddings) with a 256-token context so 16 + 200 (or 256) tokens
-fit; random weights (speed does not depend on them).  Prints tokens/s for
+no biases, tied embeddings) with a 256-token context so 16 + 200 tokens fit
+(``--new_tokens=256 --context=512`` for 256 new tokens); random weights (speed
+does not depend on them).  Prints tokens/s for
 (a) the KV-cache ``lax.scan`` sampler and (b) the recompute-everything sampler,
 at batch 1 and 8; teacher-forced likelihood throughput (tokens/s) and achieved
 GFLOP/s against a float32 matmul ceiling measured in the same process.
