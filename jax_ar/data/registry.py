@@ -7,7 +7,6 @@ used to write samples.
 """
 from __future__ import annotations
 
-import numpy as np
 
 from jax_ar.errors import ConfigError
 
@@ -20,7 +19,8 @@ def _synthetic_split(split):
     return _SPLIT_SEED[split]
 
 
-def load_split(spec: dict, split: str, data_dir=None):
+def load_split(spec: dict, split: str, data_dir=None, *, seq_len: int | None = None):
+    """``seq_len``: window length for the text data sets (the model's)."""
     name = spec.get("name")
     if name == "binarized_mnist":
         from jax_ar.data import binarized_mnist
@@ -35,7 +35,31 @@ def load_split(spec: dict, split: str, data_dir=None):
         L, num = spec["seq_len"], spec.get("num", 1000)
         s = chain.sample(L * num, seed=10 + _synthetic_split(split))
         return s.reshape(num, L), None
-    raise ConfigError(f"unknown dataset {name!r}; known: binarized_mnist, bars_and_stripes, markov")
+    if name == "tiny_shakespeare":
+        return _shakespeare_windows(spec, split, data_dir, seq_len), None
+    raise ConfigError(f"unknown dataset {name!r}; known: binarized_mnist, bars_and_stripes, markov, "
+                      f"tiny_shakespeare (character runs)")
+
+
+def _shakespeare_windows(spec: dict, split: str, data_dir, seq_len):
+    """Every non-overlapping ``seq_len``-character window of one split, as the text experiments score it."""
+    from jax_ar import lm_text
+    from jax_ar.data import shakespeare
+    scheme = spec.get("split", spec.get("scheme"))
+    if scheme not in ("nanogpt", "tfds") or spec.get("tokenizer", "char") != "char":
+        raise ConfigError(f"this run's data ({spec}) cannot be reloaded by name: only character-level "
+                          f"tiny_shakespeare runs with the 'nanogpt' or 'tfds' split can")
+    if not seq_len:
+        raise ConfigError("tiny_shakespeare windows need the model's seq_len")
+    part = {"valid": "validation"}.get(split, split)
+    text = shakespeare.load_text(data_dir)
+    parts = shakespeare.split(text, scheme)
+    if part not in parts:
+        raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(parts)}")
+    if len(parts[part]) < seq_len:
+        raise ConfigError(f"the {scheme!r} split has {len(parts[part])} {part} characters, fewer than one "
+                          f"{seq_len}-character window" + ("; use --split=validation" if scheme == "nanogpt" else ""))
+    return lm_text.eval_windows(shakespeare.encode_chars(parts[part], shakespeare.char_vocab(text)), seq_len)
 
 
 def info(spec: dict) -> dict:

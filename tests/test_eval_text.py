@@ -1,0 +1,41 @@
+"""`jax_ar.eval` re-evaluates a saved character-level Transformer run on Tiny Shakespeare (a small
+generated stand-in for the text file) and reproduces the experiment's own figures."""
+import json
+
+import numpy as np
+import pytest
+
+from jax_ar import eval as eval_cli
+from jax_ar.data import registry as data_registry
+from jax_ar.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory):
+    from experiments import transformer
+    data = tmp_path_factory.mktemp("data")
+    (data / "tiny_shakespeare").mkdir()
+    rng = np.random.default_rng(0)
+    (data / "tiny_shakespeare" / "input.txt").write_text("".join(rng.choice(list("abc de\n"), 4000)))
+    run = tmp_path_factory.mktemp("run")
+    transformer.main(["--budget=smoke", f"--data_dir={data}", f"--workdir={run}", "--eval_windows=0",
+                      "--sample_tokens=4", "--timing_steps=1"])
+    return data, run
+
+
+def test_eval_reproduces_the_experiments_validation_loss(text_run):
+    data, run = text_run
+    saved = json.loads((run / "result.json").read_text())
+    rec = eval_cli.main([f"--workdir={run}", f"--data_dir={data}", "--split=validation"])
+    assert rec["loss_nanogpt"] == saved["value"]
+    assert rec["loss_all_positions"] == saved["loss_all_positions"]
+    assert rec["windows"] == saved["validation_windows"] == 400 // 32
+
+
+def test_eval_text_errors_name_the_problem(text_run):
+    data, run = text_run
+    with pytest.raises(ConfigError, match=r"'nanogpt' split has 0 test characters.*use --split=validation"):
+        eval_cli.main([f"--workdir={run}", f"--data_dir={data}"])
+    with pytest.raises(ConfigError, match=r"cannot be reloaded by name: only character-level"):
+        data_registry.load_split({"name": "tiny_shakespeare", "split": "nanogpt", "tokenizer": "bpe"},
+                                 "validation", data, seq_len=32)
