@@ -7,7 +7,6 @@ used to write samples.
 """
 from __future__ import annotations
 
-
 from jax_ar.errors import ConfigError
 
 _SPLIT_SEED = {"train": 0, "valid": 1, "validation": 1, "test": 2}
