@@ -112,7 +112,8 @@ def main(argv=None):
                   activation=cfg.activation, matmul_dtype=cfg.matmul_dtype,
                   sinusoid_scale=cfg.sinusoid_scale)
     run.describe(model=f"transformer_{cfg.norm}norm", model_kwargs=kwargs,   # registry name: runs.load_run
-                 dataset={"name": "tiny_shakespeare", "split": "nanogpt", "tokenizer": cfg.tokenizer})
+                 dataset={"name": "tiny_shakespeare", "split": "nanogpt", "tokenizer": cfg.tokenizer,
+                          **({"vocab": data["vocab"]} if tok is None else {})})   # jax_ar.sample decodes with it
     model = transformer.build(**kwargs)
     valid_w = lm_text.eval_windows(data["validation"], cfg.block)
     if cfg.eval_windows:

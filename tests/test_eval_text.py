@@ -1,11 +1,13 @@
 """`jax_ar.eval` re-evaluates a saved character-level Transformer run on Tiny Shakespeare (a small
-generated stand-in for the text file) and reproduces the experiment's own figures."""
+generated stand-in for the text file) and reproduces the experiment's own figures; `jax_ar.sample`
+writes its samples as text."""
 import json
 
 import numpy as np
 import pytest
 
 from jax_ar import eval as eval_cli
+from jax_ar import sample as sample_cli
 from jax_ar.data import registry as data_registry
 from jax_ar.errors import ConfigError
 
@@ -39,3 +41,10 @@ def test_eval_text_errors_name_the_problem(text_run):
     with pytest.raises(ConfigError, match=r"cannot be reloaded by name: only character-level"):
         data_registry.load_split({"name": "tiny_shakespeare", "split": "nanogpt", "tokenizer": "bpe"},
                                  "validation", data, seq_len=32)
+
+
+def test_sample_cli_writes_characters(text_run):
+    _, run = text_run
+    sample_cli.main([f"--workdir={run}", "--num=2"])
+    text = (run / "samples_cli.txt").read_text()
+    assert len(text) >= 2 * 32 and set(text) <= set("abc de\n")
