@@ -144,12 +144,8 @@ def main(argv=None):
             lm_text.bits_per_char(summary["loss_nanogpt"], n_tok, chars), 4)
         extra["tokens_per_char"] = round(n_tok / chars, 4)
     prompt = jnp.asarray(data["validation"][None, :1], jnp.int32)
-    # past the context the window slides (nanoGPT's crop); a short sample fits the KV cache as it is
-    key = jax.random.PRNGKey(cfg.train.seed)
-    if 1 + cfg.sample_tokens >= model.seq_len:
-        out = generation.generate_sliding(model, res.best_params, key, prompt, cfg.sample_tokens)
-    else:
-        out = generation.generate(model, res.best_params, key, prompt, cfg.sample_tokens)[0]
+    out = generation.generate_sliding(model, res.best_params, jax.random.PRNGKey(cfg.train.seed), prompt,
+                                      cfg.sample_tokens)
     text = lm_text.decode(data, np.concatenate([np.asarray(prompt)[0], np.asarray(out)[0]]))
     run.path("samples.txt").write_text(text)
     print("sample:\n" + text[:500], flush=True)

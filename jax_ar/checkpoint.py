@@ -26,6 +26,21 @@ from jax_ar.errors import CheckpointError
 log = logging.getLogger(__name__)
 
 
+def saved_steps(workdir) -> list[int]:
+    """Steps of the training states under ``workdir/ckpt``, read from the directory names
+    (orbax names a complete checkpoint by its step), without opening a manager."""
+    ckpt = Path(workdir) / "ckpt"
+    if not ckpt.is_dir():
+        return []
+    return sorted(int(p.name) for p in ckpt.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+def holds_checkpoints_error(workdir, steps) -> CheckpointError:
+    """The refusal for a run directory that already holds checkpoints, without ``--resume``."""
+    return CheckpointError(f"{str(workdir)!r} already holds checkpoints (steps {steps}); "
+                           f"pass --resume to continue it, or choose a new --workdir")
+
+
 def _manager(path: Path, keep: int) -> ocp.CheckpointManager:
     opts = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True, enable_async_checkpointing=False)
     return ocp.CheckpointManager(path.resolve(), options=opts)
@@ -94,8 +109,7 @@ class Checkpointer:
         if not existing:
             return None
         if not resume:
-            raise CheckpointError(f"{str(self.workdir)!r} already holds checkpoints (steps {existing}); "
-                                  f"pass --resume to continue it, or choose a new --workdir")
+            raise holds_checkpoints_error(self.workdir, existing)
         got = self.restore_latest(template)
         if got is None:
             raise CheckpointError(f"no readable checkpoint in {str(self.workdir / 'ckpt')!r}")

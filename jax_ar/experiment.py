@@ -25,7 +25,7 @@ from typing import Any
 
 import jax_ar
 from jax_ar import config as config_lib
-from jax_ar import host, rundir
+from jax_ar import checkpoint, host, rundir
 from jax_ar.errors import CheckpointError, ConfigError, JaxArError
 from jax_ar.models import registry
 
@@ -106,14 +106,6 @@ def _jsonable(v):
     return v
 
 
-def _checkpoint_steps(d: Path) -> list[int]:
-    """Training-state steps saved under ``d/ckpt`` (the directories orbax names by step)."""
-    ckpt = d / "ckpt"
-    if not ckpt.is_dir():
-        return []
-    return sorted(int(p.name) for p in ckpt.iterdir() if p.is_dir() and p.name.isdigit())
-
-
 def parse_argv(argv: list[str]) -> tuple[dict, dict]:
     """Split argv into the common options and ``--key=value`` overrides."""
     common = {"budget": "quick", "data_dir": None, "workdir": None, "resume": False, "help": False}
@@ -154,10 +146,9 @@ def start(topic: str, config_cls, budgets: dict, argv: list[str] | None = None) 
         raise ConfigError(f"--workdir {workdir!r} exists and is not a directory")
     d.mkdir(parents=True, exist_ok=True)
     rundir.guard(d)
-    steps = _checkpoint_steps(d)
+    steps = checkpoint.saved_steps(d)
     if steps and not common["resume"]:   # refuse before anything in it is rewritten
-        raise CheckpointError(f"{str(d)!r} already holds checkpoints (steps {steps}); "
-                              f"pass --resume to continue it, or choose a new --workdir")
+        raise checkpoint.holds_checkpoints_error(d, steps)
     if not (d / RUN_FILE).exists():      # otherwise Run.describe writes it once the saved run matches
         (d / CONFIG_FILE).write_text(config_lib.dumps(cfg))
     print(f"[{topic}] budget={common['budget']} workdir={d}", flush=True)

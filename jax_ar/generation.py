@@ -197,12 +197,15 @@ def _generate_sliding(model, params, key, prompt_BxP, *, num_new, pick):
 
 
 def generate_sliding(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] = None):
-    """Sample any number of tokens, conditioning on at most the last ``seq_len - 1`` (nanoGPT-style crop)."""
+    """Sample any number of tokens, conditioning on at most the last ``seq_len - 1`` (nanoGPT-style crop).
+
+    When prompt and new tokens fit the context (``P + num_new < seq_len``) nothing slides: that is
+    :func:`generate`, whose new tokens this returns."""
     p = np.asarray(prompt)
     if p.ndim != 2 or p.shape[1] < 1:
         raise errors.ShapeError(f"prompt must have shape [batch, P] with P >= 1, got {p.shape}")
     if p.shape[1] + num_new < model.seq_len:
-        raise errors.ConfigError("generate_sliding needs P + num_new >= seq_len; use generate()")
+        return generate(model, params, key, prompt, num_new, pick=pick)[0]
     errors.check_sequences(p, seq_len=p.shape[1], kind=model.dist.kind,
                            vocab_size=model.dist.vocab_size, name="prompt")
     return _generate_sliding(model, params, key, jnp.asarray(p, jnp.int32), num_new=int(num_new),
