@@ -1,5 +1,4 @@
 """Mu-law companding, discretised Gaussians over mu-law bins, and the AR(p) speech baseline."""
-import math
 
 import jax
 import jax.numpy as jnp

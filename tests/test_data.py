@@ -1,4 +1,3 @@
-import hashlib
 import wave
 
 import numpy as np

@@ -86,6 +86,6 @@ def test_log_penalty_matches_l1_near_zero_and_grows_logarithmically():
 
 
 def test_smoke_run_with_elastic_net(tmp_path):
-    rec = fvsbn.main(["--budget=smoke", f"--workdir={tmp_path}", "--train.steps=10", "--train.eval_every=10",
-                      "--l1=1e-4", "--l2=1e-4", "--l1_radius=2", "--l1_log_scale=0.5"])
+    fvsbn.main(["--budget=smoke", f"--workdir={tmp_path}", "--train.steps=10", "--train.eval_every=10",
+                "--l1=1e-4", "--l2=1e-4", "--l1_radius=2", "--l1_log_scale=0.5"])
     assert json.loads((tmp_path / "result.json").read_text())["value"] > 0

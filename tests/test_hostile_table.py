@@ -4,7 +4,6 @@ Every row is checked here (type and message fragment).  ``PYTHONPATH=. python te
 prints the table in markdown with the exact messages (temporary paths shown as DIR).
 """
 import dataclasses
-import io
 import json
 import os
 import subprocess
