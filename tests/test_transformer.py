@@ -36,7 +36,8 @@ def _x(B=3, seed=2):
 
 @pytest.mark.parametrize("kw", [dict(norm="pre", positions="learned", num_layers=2),
                                 dict(norm="post", positions="sinusoidal", tie_weights=False, use_bias=True,
-                                     num_layers=2)])
+                                     num_layers=2),
+                                dict(norm="pre", positions="sinusoidal_learned", num_layers=1)])
 def test_cached_step_equals_parallel_at_every_position(kw):
     model, params = _model(**kw)
     x = _x()
@@ -222,6 +223,21 @@ def test_sinusoid_scale_multiplies_the_position_vectors():
     for bad in (0.0, -1.0, float("nan"), "0.1"):
         with pytest.raises(errors.ConfigError, match="sinusoid_scale"):
             transformer.build(vocab_size=V, seq_len=S, width=W, positions="sinusoidal", sinusoid_scale=bad)
+
+
+def test_sinusoidal_learned_positions_start_at_the_sinusoid_and_train():
+    W = 16
+    model = transformer.build(vocab_size=V, seq_len=S, width=W, num_layers=1, num_heads=2,
+                              positions="sinusoidal_learned", sinusoid_scale=0.25)
+    params = model.init(jax.random.PRNGKey(0))
+    np.testing.assert_allclose(np.asarray(params["pos"]), 0.25 * np.asarray(sinusoidal_encoding(S, W)),
+                               rtol=1e-6)
+    g = jax.grad(lambda p: -jnp.sum(model.log_prob(p, _x())))(params)
+    assert float(jnp.abs(g["pos"]).max()) > 0   # a parameter, unlike the fixed sinusoid
+    params2 = dict(params, pos=params["pos"] + jax.random.normal(jax.random.PRNGKey(5), (S, W)))
+    assert not np.allclose(np.asarray(model.log_prob(params2, _x())), np.asarray(model.log_prob(params, _x())))
+    with pytest.raises(errors.ConfigError, match="positions must be one of"):
+        transformer.build(vocab_size=V, seq_len=S, width=W, positions="rotary")
 
 
 def test_saved_run_without_sinusoid_scale_rebuilds_at_amplitude_1():

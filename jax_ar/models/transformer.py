@@ -5,7 +5,8 @@
 * Token embedding (vocabulary + one BOS id, so position 0 predicts x_0 with
   no context), positions either learned or the sinusoidal encoding of
   Bishop (2024, sec. 12.1.9, L = 10000) from :mod:`jax_ar.layers.positional`,
-  added at amplitude ``sinusoid_scale`` (0.1: the size of the token vectors).
+  added at amplitude ``sinusoid_scale`` (0.1: the size of the token vectors),
+  or both ("sinusoidal_learned": a learned table that starts at that encoding).
 * Blocks of masked multi-head self-attention (explicit ``masks.causal_mask``
   applied with ``where`` to float32 scores) and a GELU MLP, with residual
   connections and layer norm either after the residual add ("post": the
@@ -96,6 +97,7 @@ class Block(nn.Module):
 
 # amplitude of the sinusoidal position vectors beside N(0, 0.02) token vectors (BENCHMARKS.md sweep)
 SINUSOID_SCALE = 0.1
+POSITIONS = ("learned", "sinusoidal", "sinusoidal_learned")
 
 
 class TransformerLM(nn.Module):
@@ -106,7 +108,7 @@ class TransformerLM(nn.Module):
     width: int = 128
     mlp_ratio: int = 4
     norm: str = "pre"                 # "pre" | "post"
-    positions: str = "learned"        # "learned" | "sinusoidal"
+    positions: str = "learned"        # "learned" | "sinusoidal" | "sinusoidal_learned"
     tie_weights: bool = True
     use_bias: bool = False
     dropout: float = 0.0
@@ -120,6 +122,8 @@ class TransformerLM(nn.Module):
         self.embed = nn.Embed(V + 1, W, embedding_init=nn.initializers.normal(0.02), name="embed")
         if self.positions == "learned":
             self.pos = self.param("pos", nn.initializers.normal(0.02), (self.seq_len, W))
+        elif self.positions == "sinusoidal_learned":   # trained like "learned", starts at the sinusoid
+            self.pos = self.param("pos", lambda _key, shape: self._sinusoid_table(), (self.seq_len, W))
         self.blocks = [Block(W, self.num_heads, self.num_layers, self.mlp_ratio, self.norm, self.use_bias,
                              self.dropout, self.activation, self.matmul_dtype, name=f"block{i}")
                        for i in range(self.num_layers)]
@@ -136,8 +140,11 @@ class TransformerLM(nn.Module):
 
     def pos_table(self):
         """Position vectors for positions 0 .. seq_len-1, shape [S, W]."""
-        if self.positions == "learned":
+        if self.positions in ("learned", "sinusoidal_learned"):
             return self.pos
+        return self._sinusoid_table()
+
+    def _sinusoid_table(self):
         return self.sinusoid_scale * sinusoidal_encoding(self.seq_len, self.width)   # Bishop's n = 1 .. S
 
     def _logits(self, h):
@@ -292,7 +299,9 @@ def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_head
     start as N(0, 0.02) like nanoGPT's.  At amplitude 1 the positions swamp the
     tokens (~35x larger) and the character model trains far slower (validation
     loss 2.41 vs 1.88 at 0.1 after nanoGPT's 2,000 CPU iterations; sweep in
-    BENCHMARKS.md).
+    BENCHMARKS.md).  ``positions="sinusoidal_learned"`` makes that table a
+    learned parameter that starts at the scaled sinusoid (instead of
+    nanoGPT's N(0, 0.02) start for ``"learned"``).
 
     ``matmul_dtype="bfloat16"``: mixed precision, the dense products take
     bfloat16 operands with float32 accumulation (:mod:`jax_ar.layers.mixed`);
@@ -306,8 +315,8 @@ def build(vocab_size: int = 65, seq_len: int = 64, num_layers: int = 4, num_head
             raise errors.ConfigError(f"{name} must be >= 1, got {v}")
     if norm not in ("pre", "post"):
         raise errors.ConfigError(f"norm must be 'pre' or 'post', got {norm!r}")
-    if positions not in ("learned", "sinusoidal"):
-        raise errors.ConfigError(f"positions must be 'learned' or 'sinusoidal', got {positions!r}")
+    if positions not in POSITIONS:
+        raise errors.ConfigError(f"positions must be one of {', '.join(POSITIONS)}, got {positions!r}")
     if not (isinstance(sinusoid_scale, (int, float)) and np.isfinite(sinusoid_scale) and sinusoid_scale > 0):
         raise errors.ConfigError(f"sinusoid_scale must be a positive number, got {sinusoid_scale!r}")
     if activation not in ACTIVATIONS:
