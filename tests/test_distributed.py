@@ -73,7 +73,7 @@ out["fsdp"] = [maxdiff(one.params, fs.params), max(abs(a - b) for a, b in zip(lo
 out["fsdp_specs"] = sorted({str(a.sharding.spec) for a in jax.tree_util.tree_leaves(fs.params)})
 
 # 3. written on 8 devices, restored on 1 and on 4, training continues with the same loss
-tmp = Path(tempfile.mkdtemp())
+tmp = Path(tempfile.mkdtemp(prefix="jax_ar_tests_dist_"))
 cfg = TrainConfig(steps=10, batch_size=32, lr=0.5, optimizer="sgd", log_every=1, eval_every=5,
                   ckpt_every=5, keep=5, mesh="data:8")
 ref = fit(fv, cfg, ArrayData(X), X[:64], workdir=tmp / "a", progress=False)
@@ -87,6 +87,7 @@ for mesh in ("", "data:4"):
     out["resume_" + (mesh or "1dev")] = [len(losses(res)), n_dev,
                                         max(abs(a - b) for a, b in zip(losses(ref)[5:], losses(res))),
                                         maxdiff(ref.params, res.params)]
+shutil.rmtree(tmp, ignore_errors=True)
 print("OUT " + json.dumps(out))
 """
 

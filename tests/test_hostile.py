@@ -5,9 +5,11 @@ parses into the documented shape and value range or raises its documented
 error (:class:`jax_ar.errors.DataFileError`); never another exception, never a
 hang (each call runs under a 10 s alarm), never a silently wrong shape.
 """
+import atexit
 import io
 import json
 import os
+import shutil
 import signal
 import tempfile
 import wave
@@ -24,6 +26,7 @@ from jax_ar.errors import DataFileError
 SETTINGS = settings(max_examples=int(os.environ.get("JAX_AR_HOSTILE_EXAMPLES", "40")), deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 _DIR = tempfile.mkdtemp(prefix="jax_ar_hostile_")
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 
 
 @contextmanager
