@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jax_ar import errors
+from jax_ar import decoding, errors
 from jax_ar.generation import check_request, prefill_cache
 
 
@@ -53,7 +53,8 @@ def _beam_search(model, params, prompt_BxP, *, width, num_steps, eos_token, leng
 
     def body(carry, t):
         cache, x_prev, logp, done, length, tokens = carry
-        logits, cache = model.step(params, cache, x_prev)
+        out, cache = model.step(params, cache, x_prev)
+        logits = decoding.token_logits(model.dist, out)
         lp_BxWxV = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1).reshape(B, W, V)
         only_eos_V = jnp.where(jnp.arange(V) == max(eos, 0), 0.0, -jnp.inf)
         lp_BxWxV = jnp.where(done[..., None], only_eos_V, lp_BxWxV)
@@ -87,8 +88,7 @@ def beam_search(model, params, width: int, *, prompt=None, num_steps: Optional[i
     """
     if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
         raise errors.ConfigError(f"beam width must be an integer >= 1, got {width!r}")
-    if model.dist.kind not in ("categorical",) or not hasattr(model.dist, "vocab_size"):
-        raise errors.ConfigError("beam search needs a categorical model")
+    decoding.check_discrete(model.dist)        # beams of token ids: categorical or binary models
     V = model.dist.vocab_size
     if eos_token is not None and not (0 <= int(eos_token) < V):
         raise errors.ValueRangeError(f"eos_token {eos_token} is outside the vocabulary [0, {V - 1}]")

@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 import jax
 import jax.numpy as jnp
 import flax.linen as nn
+import numpy as np
 
 from jax_ar import errors
 
@@ -52,7 +53,19 @@ class ARModelBase:
     seq_len: int
     dist: Any
     num_classes: int = 0
-    max_steps = None  # most elements one sampling pass can produce (None: unbounded, e.g. RNNs)
+    # True for models whose step has no per-position parameters (RNNs, n-grams, AR(p), the
+    # windowed MDN, WaveNet): they can run past ``seq_len``.  The others (FVSBN, NADE, MADE,
+    # PixelCNN, Transformer, ...) have one set of parameters per position and cannot.
+    stationary = False
+
+    def __post_init__(self):           # the dataclass models' __init__ calls it
+        if isinstance(self.seq_len, bool) or not isinstance(self.seq_len, (int, np.integer)) or self.seq_len < 1:
+            raise errors.ConfigError(f"seq_len must be an integer >= 1, got {self.seq_len!r}")
+
+    @property
+    def max_steps(self):
+        """Most elements one sampling pass can produce (None: unbounded)."""
+        return None if self.stationary else self.seq_len
 
     @property
     def kind(self) -> str:
@@ -68,6 +81,34 @@ class ARModelBase:
                                vocab_size=getattr(self.dist, "vocab_size", None))
         if self.num_classes or cond is not None:
             errors.check_labels(cond, num_classes=self.num_classes, batch=jnp.shape(x)[0])
+
+    def check_outputs_input(self, x, cond=None) -> None:
+        """``check_input`` for ``outputs``: a stationary model takes sequences of any length."""
+        if errors.is_traced(x):
+            return
+        if self.stationary and np.ndim(x) == 2:
+            errors.check_sequences(x, seq_len=np.shape(x)[1], kind=self.dist.kind,
+                                   vocab_size=getattr(self.dist, "vocab_size", None))
+            if self.num_classes or cond is not None:
+                errors.check_labels(cond, num_classes=self.num_classes, batch=np.shape(x)[0])
+            return
+        self.check_input(x, cond)
+
+    def check_step_input(self, x_prev) -> None:
+        """``x_prev`` of ``step``: one element per sequence, shape [B], in the event's range."""
+        if errors.is_traced(x_prev):
+            return
+        a = np.asarray(x_prev)
+        if a.ndim != 1:
+            raise errors.ShapeError(f"x_prev must have shape [batch] (one element per sequence), got {a.shape}")
+        errors.check_sequences(a[:, None], seq_len=1, kind=self.dist.kind,
+                               vocab_size=getattr(self.dist, "vocab_size", None), name="x_prev")
+
+    def check_cache_request(self, batch_size, cond=None) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise errors.ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        if self.num_classes or cond is not None:
+            errors.check_labels(cond, num_classes=self.num_classes, batch=batch_size)
 
     def log_prob(self, params, x, cond=None):
         """Per-example log-likelihood in nats, shape [B], by one teacher-forced pass."""
@@ -102,14 +143,15 @@ class LinenARModel(ARModelBase):
         return self.module.init(key, x, cond)["params"]
 
     def outputs(self, params, x, cond=None):
+        self.check_outputs_input(x, cond)
         return self.module.apply({"params": params}, x, cond)
 
     def init_cache(self, params, batch_size: int, cond=None) -> Cache:
-        if self.num_classes:
-            errors.check_labels(cond, num_classes=self.num_classes, batch=batch_size)
+        self.check_cache_request(batch_size, cond)
         return self.module.apply({"params": params}, batch_size, cond, method="init_cache")
 
     def step(self, params, cache, x_prev):
+        self.check_step_input(x_prev)
         return self.module.apply({"params": params}, cache, x_prev, method="step")
 
 

@@ -19,6 +19,13 @@ vectorised call before its ``lax.scan`` (identical values: each step keeps its
 own key), because on CPU each random draw inside the loop is itself a small
 rolled loop.
 
+The strategies read logits over token ids.  A model whose ``out`` is something
+else (a Bernoulli logit, a discretized logistic mixture's parameters) is decoded
+through :func:`for_model`, which turns ``out`` into log-probabilities over its
+values first; :func:`jax_ar.sampling.sample`, :func:`jax_ar.generation.generate`
+and :func:`jax_ar.beam_search.beam_search` do this themselves.  Continuous
+models have no tokens to pick: they raise :class:`jax_ar.errors.ConfigError`.
+
 Temperature must be a finite number > 0: T = 0 is *not* accepted as a
 sampling temperature (dividing by 0); use ``Greedy()``, which is its limit.
 Bad settings raise :class:`jax_ar.errors.ConfigError` when the strategy is
@@ -28,11 +35,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from jax_ar import errors
+from jax_ar import distributions, errors
 
 
 def _check_temperature(t) -> float:
@@ -94,18 +103,24 @@ class TopK(_GumbelMax):
     temperature: float = 1.0
 
     def __post_init__(self):
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
+        if isinstance(self.k, bool) or not isinstance(self.k, numbers.Integral) or self.k < 1:
             raise errors.ConfigError(f"top-k needs an integer k >= 1, got {self.k!r}")
+        object.__setattr__(self, "k", int(self.k))
         object.__setattr__(self, "temperature", _check_temperature(self.temperature))
 
     def filter(self, logits):
-        """Logits with everything outside the top k set to -inf (same shape)."""
+        """Logits with everything outside the top k set to -inf (same shape).
+
+        Exactly k survive, the candidates ``with_noise`` draws from (``lax.top_k``:
+        among tied logits the lowest ids)."""
         V = logits.shape[-1]
         if self.k > V:
             raise errors.ConfigError(f"top-k k={self.k} exceeds the vocabulary size {V}")
         z = scaled(logits, self.temperature)
-        kth = jax.lax.top_k(z, self.k)[0][..., -1:]
-        return jnp.where(z >= kth, z, -jnp.inf)
+        z_NxV = z.reshape(-1, V)
+        idx_NxK = jax.lax.top_k(z_NxV, self.k)[1]
+        keep = jnp.zeros(z_NxV.shape, bool).at[jnp.arange(z_NxV.shape[0])[:, None], idx_NxK].set(True)
+        return jnp.where(keep.reshape(z.shape), z, -jnp.inf)
 
     def noise(self, key, shape):
         return gumbel(key, tuple(shape[:-1]) + (self.k,))            # one per candidate
@@ -149,6 +164,43 @@ class TopP(_GumbelMax):
 
     def with_noise(self, g, logits):
         return jnp.argmax(self.filter(logits) + g, axis=-1).astype(jnp.int32)
+
+
+STRATEGIES = (Greedy, Sample, TopK, TopP)
+
+
+def check_discrete(dist) -> None:
+    """Raise :class:`ConfigError` unless ``dist`` is over token ids (categorical or binary)."""
+    if dist.kind == "continuous" or not hasattr(dist, "log_probs"):
+        raise errors.ConfigError(
+            f"decoding strategies pick token ids, but this model's events are {dist.kind} "
+            f"({type(dist).__name__}); sample it with its own distribution (pick=None)")
+
+
+def token_logits(dist, out):
+    """Logits [..., V] over a discrete event's values from a model's ``out`` (a categorical
+    model's ``out`` already is; others give their log-probabilities)."""
+    check_discrete(dist)
+    return out if isinstance(dist, distributions.Categorical) else dist.log_probs(out)
+
+
+@dataclasses.dataclass(frozen=True)
+class OnOutputs:
+    """A strategy applied to a model's ``out``: ``strategy(key, token_logits(dist, out))``."""
+    strategy: Any
+    dist: Any
+
+    def __call__(self, key, out):
+        return self.strategy(key, token_logits(self.dist, out))
+
+
+def for_model(pick, dist):
+    """``pick`` made to read ``dist``'s ``out``: a strategy is wrapped unless ``out`` already holds
+    logits; any other ``pick`` (``dist.sample``, a custom function) is returned as is."""
+    if not isinstance(pick, STRATEGIES):
+        return pick
+    check_discrete(dist)
+    return pick if isinstance(dist, distributions.Categorical) else OnOutputs(pick, dist)
 
 
 def truncated_probs(strategy, logits):

@@ -56,8 +56,14 @@ def categorical_entropy(logits):
 
 
 # ------------------------------------------------------------------ Gaussian
+def _standardise(x, loc, log_scale):
+    """(x - loc) / scale; exactly 0 at x == loc even where 1 / scale overflows (log_scale < -88)."""
+    d = x - loc
+    return jnp.where(d == 0, 0.0, d * jnp.exp(-log_scale))
+
+
 def gaussian_log_prob(mean, log_scale, x):
-    z = (x - mean) * jnp.exp(-log_scale)
+    z = _standardise(x, mean, log_scale)
     return -0.5 * z * z - log_scale - 0.5 * LOG_2PI
 
 
@@ -71,7 +77,7 @@ def gaussian_entropy(log_scale):
 
 # ------------------------------------------------------------------ logistic
 def logistic_log_prob(loc, log_scale, x):
-    z = (x - loc) * jnp.exp(-log_scale)
+    z = _standardise(x, loc, log_scale)
     return -z - log_scale - 2.0 * jax.nn.softplus(-z)
 
 
@@ -147,6 +153,11 @@ class Bernoulli:
         p1 = jax.nn.sigmoid(out[..., 0].astype(jnp.float32))
         return jnp.stack([1.0 - p1, p1], axis=-1)
 
+    def log_probs(self, out):
+        """Log-probabilities of the values 0 and 1, shape [..., 2] (logits of a 2-way categorical)."""
+        l = out[..., 0].astype(jnp.float32)
+        return jnp.stack([jax.nn.log_sigmoid(-l), jax.nn.log_sigmoid(l)], axis=-1)
+
 
 @dataclasses.dataclass(frozen=True)
 class Categorical:
@@ -170,6 +181,9 @@ class Categorical:
     def probs(self, out):
         return jax.nn.softmax(out.astype(jnp.float32), axis=-1)
 
+    def log_probs(self, out):
+        return jax.nn.log_softmax(out.astype(jnp.float32), axis=-1)
+
 
 @dataclasses.dataclass(frozen=True)
 class DiscretizedLogisticMixture:
@@ -190,13 +204,16 @@ class DiscretizedLogisticMixture:
         w, m, s = _split3(out.astype(jnp.float32), self.num_components)
         return discretized_logistic_mixture_log_prob(w, m, s, x, self.num_bins)
 
-    def probs(self, out):
+    def log_probs(self, out):
+        """Log-probabilities of every bin, shape [..., num_bins]."""
         xs = jnp.arange(self.num_bins)
-        lp = jax.vmap(lambda v: self.log_prob(out, jnp.full(out.shape[:-1], v)), out_axes=-1)(xs)
-        return jnp.exp(lp)
+        return jax.vmap(lambda v: self.log_prob(out, jnp.full(out.shape[:-1], v)), out_axes=-1)(xs)
+
+    def probs(self, out):
+        return jnp.exp(self.log_probs(out))
 
     def sample(self, key, out):
-        return jax.random.categorical(key, jnp.log(self.probs(out) + 1e-30), axis=-1).astype(jnp.int32)
+        return jax.random.categorical(key, self.log_probs(out), axis=-1).astype(jnp.int32)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -65,6 +65,8 @@ def check_sequences(x: Any, *, seq_len: int, kind: str, vocab_size: int | None =
     a = np.asarray(x)
     if a.ndim != 2:
         raise ShapeError(f"{name} must have shape [batch, {seq_len}] but has shape {a.shape}")
+    if a.shape[0] == 0:
+        raise ShapeError(f"{name} holds no sequences (shape {a.shape}); pass at least one")
     if a.shape[1] != seq_len:
         raise ShapeError(f"{name} has sequence length {a.shape[1]} but this model is built for "
                          f"length {seq_len} (shape must be [batch, {seq_len}], got {a.shape})")

@@ -27,20 +27,19 @@ Pick = Callable[[jax.Array, jax.Array], jax.Array]
 
 
 def _default_pick(model):
-    """Pure sampling: ``decoding.Sample(1.0)`` for categorical models (its noise can be drawn before
-    the loop), else the model's own sampler."""
-    return decoding.Sample(1.0) if model.dist.kind == "categorical" else model.dist.sample
+    """Pure sampling, ``decoding.Sample(1.0)``: its noise can be drawn before the loop."""
+    return decoding.Sample(1.0)
 
 
 def check_request(model, prompt, num_new: int, *, max_len: Optional[int] = None) -> np.ndarray:
     """Validate a prompt ``[B, P]`` (P >= 1) and a number of new tokens; returns the prompt as int32."""
+    decoding.check_discrete(model.dist)        # token ids only: a continuous model has none
     p = np.asarray(prompt)
     if p.ndim != 2 or p.shape[1] < 1 or p.shape[0] < 1:
         raise errors.ShapeError(f"prompt must have shape [batch, P] with P >= 1, got {p.shape}")
     V = model.dist.vocab_size
     errors.check_sequences(p, seq_len=p.shape[1], kind=model.dist.kind, vocab_size=V, name="prompt")
-    if int(num_new) < 1:
-        raise errors.ConfigError(f"num_new must be >= 1, got {num_new}")
+    _check_num_new(num_new)
     S = model.seq_len if max_len is None else max_len
     P = p.shape[1]
     if P > S:
@@ -50,6 +49,22 @@ def check_request(model, prompt, num_new: int, *, max_len: Optional[int] = None)
             f"generating {num_new} tokens after a {P}-token prompt needs {P + num_new} positions but the "
             f"KV cache holds {S} (the context length); ask for at most {S - P} new tokens")
     return p.astype(np.int32)
+
+
+def _check_num_new(num_new) -> None:
+    if isinstance(num_new, bool) or not isinstance(num_new, (int, np.integer)) or num_new < 1:
+        raise errors.ConfigError(f"num_new must be an integer >= 1, got {num_new!r}")
+
+
+def _check_stop(model, stop_token, pad_token) -> None:
+    """``stop_token`` must be a token id; ``pad_token`` any integer (-1, outside the vocabulary,
+    marks padding unambiguously)."""
+    V = model.dist.vocab_size
+    if stop_token is not None and (isinstance(stop_token, bool) or not isinstance(stop_token, (int, np.integer))
+                                   or not 0 <= stop_token < V):
+        raise errors.ValueRangeError(f"stop_token must be a token id in [0, {V - 1}], got {stop_token!r}")
+    if isinstance(pad_token, bool) or not isinstance(pad_token, (int, np.integer)):
+        raise errors.ConfigError(f"pad_token must be an integer, got {pad_token!r}")
 
 
 def _finish(out_tokens_BxN, lps_BxN, stop_token, pad_token):
@@ -107,9 +122,9 @@ def _generate(model, params, key, prompt_BxP, *, num_new, pick, stop_token, pad_
 
     def body(carry, r):
         cache, x_prev = carry
-        logits, cache = model.step(params, cache, x_prev)
-        x = choose(r, logits).astype(jnp.int32)
-        return (cache, x), (x, model.dist.log_prob(logits, x))
+        out, cache = model.step(params, cache, x_prev)
+        x = choose(r, decoding.token_logits(model.dist, out)).astype(jnp.int32)
+        return (cache, x), (x, model.dist.log_prob(out, x))
 
     grow = segment > 0 and hasattr(model, "resize_cache")
     runs = segments(P, P + num_new, segment) if grow else [(P, P + num_new)]
@@ -142,12 +157,14 @@ def generate(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] =
     ``P + num_new`` exceeds the cache length (the model's context).
     """
     p = check_request(model, prompt, num_new)
+    _check_stop(model, stop_token, pad_token)
     if segment is None:
         segment = max(64, -(-model.seq_len // 4))
     if int(segment) < 0:
         raise errors.ConfigError(f"segment must be >= 0 (0: one loop over the whole cache), got {segment}")
     return _generate(model, params, key, jnp.asarray(p), num_new=int(num_new), pick=pick or _default_pick(model),
-                     stop_token=stop_token, pad_token=pad_token, unroll=int(unroll), segment=int(segment))
+                     stop_token=None if stop_token is None else int(stop_token), pad_token=int(pad_token),
+                     unroll=int(unroll), segment=int(segment))
 
 
 @functools.partial(jax.jit, static_argnums=(0,), static_argnames=("num_new", "pick"))
@@ -158,11 +175,11 @@ def _generate_recompute(model, params, key, prompt_BxP, *, num_new, pick):
 
     def body(buf, inp):
         t, k = inp                                   # predict position t from buf[:, :t]
-        logits_BxSxV = model.outputs(params, buf)    # full causal pass over the whole context
-        logits = jax.lax.dynamic_index_in_dim(logits_BxSxV, t, axis=1, keepdims=False)
-        x = pick(k, logits).astype(jnp.int32)
+        out_BxSxP = model.outputs(params, buf)       # full causal pass over the whole context
+        out = jax.lax.dynamic_index_in_dim(out_BxSxP, t, axis=1, keepdims=False)
+        x = pick(k, decoding.token_logits(model.dist, out)).astype(jnp.int32)
         buf = jax.lax.dynamic_update_slice(buf, x[:, None], (0, t))
-        return buf, (x, model.dist.log_prob(logits, x))
+        return buf, (x, model.dist.log_prob(out, x))
 
     ts = jnp.arange(P, P + num_new)
     _, (xs, lps) = jax.lax.scan(body, buf_BxS, (ts, jax.random.split(key, num_new)))
@@ -187,9 +204,9 @@ def _generate_sliding(model, params, key, prompt_BxP, *, num_new, pick):
         t, k = inp
         start = jnp.maximum(t - W, 0)
         window_BxS = jax.lax.dynamic_slice_in_dim(jnp.pad(buf, ((0, 0), (0, 1))), start, model.seq_len, axis=1)
-        logits = jax.lax.dynamic_index_in_dim(model.outputs(params, window_BxS), t - start, axis=1,
-                                              keepdims=False)
-        x = pick(k, logits).astype(jnp.int32)
+        out = jax.lax.dynamic_index_in_dim(model.outputs(params, window_BxS), t - start, axis=1,
+                                           keepdims=False)
+        x = pick(k, decoding.token_logits(model.dist, out)).astype(jnp.int32)
         return jax.lax.dynamic_update_slice(buf, x[:, None], (0, t)), x
 
     _, xs = jax.lax.scan(body, buf, (jnp.arange(P, total), jax.random.split(key, num_new)))
@@ -201,8 +218,10 @@ def generate_sliding(model, params, key, prompt, num_new: int, *, pick: Optional
 
     When prompt and new tokens fit the context (``P + num_new < seq_len``) nothing slides: that is
     :func:`generate`, whose new tokens this returns."""
+    decoding.check_discrete(model.dist)
+    _check_num_new(num_new)
     p = np.asarray(prompt)
-    if p.ndim != 2 or p.shape[1] < 1:
+    if p.ndim != 2 or p.shape[1] < 1 or p.shape[0] < 1:
         raise errors.ShapeError(f"prompt must have shape [batch, P] with P >= 1, got {p.shape}")
     if p.shape[1] + num_new < model.seq_len:
         return generate(model, params, key, prompt, num_new, pick=pick)[0]

@@ -15,12 +15,54 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jax_ar import errors
+
 LN2 = math.log(2.0)
+SUM_TOL = 1e-4      # a distribution's probabilities must sum to 1 within this (float32 rounding)
+
+
+def _concrete(*xs) -> bool:
+    return not any(errors.is_traced(x) for x in xs)
+
+
+def _check_dims(dims) -> None:
+    if isinstance(dims, bool) or not isinstance(dims, (int, np.integer)) or dims < 1:
+        raise errors.ConfigError(f"dims must be an integer >= 1 (elements per example), got {dims!r}")
+
+
+def _check_distribution(p, axis, name="p") -> None:
+    """Concrete ``p``: finite, >= 0, summing to 1 along ``axis``."""
+    if not _concrete(p):
+        return
+    a = np.asarray(p, np.float64)
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise errors.ValueRangeError(f"{name} must hold finite probabilities >= 0")
+    total = a.sum(axis=axis)
+    if np.any(np.abs(total - 1.0) > SUM_TOL):
+        worst = float(total.flat[np.argmax(np.abs(total - 1.0))])
+        raise errors.ValueRangeError(f"{name} must sum to 1 along axis {axis} (a distribution), but one sums "
+                                     f"to {worst:.6g}")
+
+
+def _check_log_probs(p, log_q, name="log_q") -> None:
+    """Concrete ``log_q``: the shape of ``p``, no NaN, log-probabilities (<= 0)."""
+    if not _concrete(p, log_q):
+        return
+    if np.shape(p) != np.shape(log_q):
+        raise errors.ShapeError(f"p has shape {np.shape(p)} but {name} has shape {np.shape(log_q)}; they must match")
+    b = np.asarray(log_q, np.float64)
+    if np.any(np.isnan(b)) or np.any(b > 1e-6):
+        raise errors.ValueRangeError(f"{name} must hold log-probabilities (<= 0, no NaN); pass log(q), not q")
 
 
 def nll(log_probs) -> float:
     """Mean negative log-likelihood (nats per example) from per-example log-probs."""
-    return float(-np.mean(np.asarray(log_probs, np.float64)))
+    a = np.asarray(log_probs, np.float64)
+    if a.size == 0:
+        raise errors.ShapeError("no log-probabilities to average (empty input)")
+    if np.any(np.isnan(a)):
+        raise errors.ValueRangeError(f"log-probabilities hold {int(np.isnan(a).sum())} NaN value(s)")
+    return float(-np.mean(a))
 
 
 def nats_to_bits(nats):
@@ -33,6 +75,7 @@ def bits_to_nats(bits):
 
 def bits_per_dim(nll_nats_per_example, dims: int):
     """Bits per dimension (or per token) from nats per example over ``dims`` elements."""
+    _check_dims(dims)
     return nll_nats_per_example / (dims * LN2)
 
 
@@ -49,13 +92,17 @@ def perplexity_from_bits(bits_per_token):
 def cross_entropy(p, log_q, axis=-1):
     """H(p, q) = -sum p log q in nats; ``p`` probabilities, ``log_q`` log-probabilities.
 
-    Terms with p = 0 contribute 0 even where log q = -inf.
+    Terms with p = 0 contribute 0 even where log q = -inf.  Concrete inputs are
+    checked: ``p`` a distribution along ``axis``, ``log_q`` of the same shape.
     """
+    _check_distribution(p, axis)
+    _check_log_probs(p, log_q)
     p = jnp.asarray(p)
     return -jnp.sum(jnp.where(p > 0, p * log_q, 0.0), axis=axis)
 
 
 def entropy(p, axis=-1):
+    _check_distribution(p, axis)
     p = jnp.asarray(p)
     return -jnp.sum(jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, p, 1.0)), 0.0), axis=axis)
 
@@ -66,13 +113,18 @@ def kl_divergence(p, log_q, axis=-1):
 
 
 def kl_from_logits(logits_p, logits_q, axis=-1):
+    """KL(softmax(logits_p) || softmax(logits_q)); tokens p excludes (logit -inf) contribute 0."""
+    if _concrete(logits_p, logits_q) and np.shape(logits_p) != np.shape(logits_q):
+        raise errors.ShapeError(f"logits_p has shape {np.shape(logits_p)} but logits_q has shape "
+                                f"{np.shape(logits_q)}; they must match")
     lp = jax.nn.log_softmax(logits_p, axis=axis)
     lq = jax.nn.log_softmax(logits_q, axis=axis)
-    return jnp.sum(jnp.exp(lp) * (lp - lq), axis=axis)
+    return jnp.sum(jnp.where(lp > -jnp.inf, jnp.exp(lp) * (lp - lq), 0.0), axis=axis)
 
 
 def summary(log_probs, dims: int) -> dict:
     """Standard figures from per-example log-likelihoods of sequences of ``dims`` elements."""
+    _check_dims(dims)
     n = nll(log_probs)
     per = n / dims
     return {"nll_nats": n, "nats_per_dim": per, "bits_per_dim": per / LN2,

@@ -17,7 +17,8 @@ def parse_cli(argv, tool: str, options: dict, takes: str):
     """Parse ``--workdir``/``--data_dir`` plus typed tool options ``{name: (type, default)}``.
 
     Returns ``(workdir, data_dir, values)``; an unknown option or a missing
-    ``--workdir`` is a ConfigError naming what ``tool`` takes.
+    ``--workdir`` is a ConfigError naming what ``tool`` takes; ``-h``/``--help``
+    prints the usage and exits.
     """
     from jax_ar.config import _coerce
     from jax_ar.experiment import parse_argv
@@ -30,6 +31,10 @@ def parse_cli(argv, tool: str, options: dict, takes: str):
         else:
             rest.append(a)
     common, extra = parse_argv(rest)
+    if common["help"]:
+        defaults = " ".join(f"[--{k}={d}]" for k, (_, d) in options.items())
+        print(f"usage: python -m {tool} --workdir=RUN {defaults}\n{tool} takes {takes}")
+        raise SystemExit(0)
     if extra:
         raise ConfigError(f"unknown option(s) {sorted(extra)}; {tool} takes {takes}")
     if not common["workdir"]:
@@ -64,9 +69,7 @@ def load_run(workdir):
     info = read_run(workdir)
     try:
         model = registry.build(info["model"], **registry.saved_kwargs(info["model"], info["model_kwargs"]))
-    except ConfigError:
-        raise
-    except TypeError as e:
+    except (TypeError, registry.UnknownOptionError) as e:
         raise CheckpointError(f"run {str(workdir)!r} was made with model arguments this code does not "
                               f"accept ({e}); it comes from another code version") from None
     template = model.init(jax.random.PRNGKey(0))

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jax_ar import errors
+from jax_ar import decoding, errors
 
 Pick = Callable[[jax.Array, jax.Array], jax.Array]
 
@@ -28,7 +28,7 @@ def scan_sample(model, params, key, cache, *, num_steps: int, batch_size: int,
     Returns ``(x_BxT, log_prob_B, cache)`` where ``log_prob_B`` is the model's
     log-probability of the generated (non-prompt) elements.
     """
-    pick = pick or model.dist.sample
+    pick = decoding.for_model(pick, model.dist) if pick is not None else model.dist.sample
     x0 = first_input if first_input is not None else jnp.zeros((batch_size,), model.input_dtype)
     P = 0 if prompt is None else prompt.shape[1]
 
@@ -73,6 +73,8 @@ def sample(model, params, key, batch_size: int, *, cond=None, prompt=None,
     if limit is not None and num_steps > limit:
         raise errors.ConfigError(f"num_steps {num_steps} exceeds what this model's cache holds ({limit} "
                                  f"positions); generate at most {limit} in one pass")
+    if pick is not None:
+        pick = decoding.for_model(pick, model.dist)   # strategies read logits: a clear error if there are none
     if model.num_classes or cond is not None:
         errors.check_labels(cond, num_classes=model.num_classes, batch=batch_size)
         cond = jnp.asarray(cond, jnp.int32)

@@ -55,9 +55,11 @@ class TrainConfig:
     mesh: str = ""                   # "" (one device) or "data:N" (data parallel)
 
     def validate(self):
-        for k in ("steps", "batch_size", "eval_every", "ckpt_every", "log_every", "keep"):
+        for k in ("steps", "batch_size", "eval_every", "ckpt_every", "log_every", "keep", "eval_batch_size"):
             if getattr(self, k) < 1:
                 raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
+        if self.seed < 0:
+            raise ConfigError(f"seed must be >= 0, got {self.seed}")
         if not self.lr > 0:
             raise ConfigError(f"lr must be > 0, got {self.lr}")
         if self.decay not in ("all", "matrices"):
@@ -132,6 +134,11 @@ def fit(model, cfg: TrainConfig, train_data, valid_x=None, valid_cond=None, *,
     t0 = time.time()
     k_init, k_train = jax.random.split(jax.random.PRNGKey(cfg.seed))
     params = init_params if init_params is not None else model.init(k_init)
+    if not all(jnp.issubdtype(a.dtype, jnp.floating) for a in jax.tree_util.tree_leaves(params)):
+        raise ConfigError(f"{type(model).__name__} has non-floating-point parameters: it is not trained by "
+                          f"gradient descent (count-based models such as n-grams are fitted by counting)")
+    if valid_x is not None and hasattr(model, "check_input"):
+        model.check_input(valid_x, valid_cond)      # a clear error now, not an XLA one at the first evaluation
     opt, sched = make_optimizer(cfg)
     state = {"params": params, "opt_state": opt.init(params), "step": jnp.asarray(0, jnp.int32),
              "key": k_train}
@@ -154,6 +161,7 @@ def fit(model, cfg: TrainConfig, train_data, valid_x=None, valid_cond=None, *,
         got = ckpt.resume_state(state, resume)
         if got is not None:
             state = got[1]
+    custom_loss = loss_fn
     loss_fn = loss_fn or default_loss(model)
     train_step = make_train_step(model, cfg, opt, loss_fn, state_sh, None if mesh_sh is None else mesh_sh[2])
     if valid_fn is None and valid_x is not None:
@@ -196,6 +204,8 @@ def fit(model, cfg: TrainConfig, train_data, valid_x=None, valid_cond=None, *,
     try:
         while step < cfg.steps:
             x, cond = train_data.batch(step, cfg.batch_size, cfg.seed)
+            if step == start and custom_loss is None and hasattr(model, "check_input"):
+                model.check_input(x, cond)          # the data meets the model (inside jit nothing checks)
             x = jnp.asarray(x).astype(model.input_dtype)
             cond = None if cond is None else jnp.asarray(cond, jnp.int32)
             if mesh_sh is not None:  # every process holds the global batch; each sends its own rows

@@ -166,6 +166,9 @@ def _finish(beta, ssr, n, m):
     return c, phi, sigma2, n, llf
 
 
+SINGULAR_RTOL = 1e-12   # innovation variance below this fraction of the series' variance: an exact fit
+
+
 def _fit_short(xh, p: int):
     """Unweighted OLS for a (vmapped) short series: O(p) fused passes, no design matrix."""
     m = jnp.mean(xh[p:])
@@ -208,8 +211,19 @@ _fit_short_one = jax.jit(_fit_short, static_argnums=(1,))
 _fit_short_many = jax.jit(jax.vmap(_fit_short, in_axes=(0, None)), static_argnums=(1,))
 
 
-def _to_fit(res) -> ARFit:
-    return ARFit(*[np.asarray(r) for r in res])
+def _to_fit(res, x, p: int) -> ARFit:
+    """The fit, or a clear error where the regression has no unique, finite MLE."""
+    f = ARFit(*[np.asarray(r) for r in res])
+    scale = np.var(np.asarray(x, np.float64), axis=-1)                 # per series
+    bad = ~(np.isfinite(f.c) & np.all(np.isfinite(f.phi), axis=-1) & np.isfinite(f.sigma2)
+            & (f.sigma2 > SINGULAR_RTOL * scale))
+    if np.any(bad):
+        where = f" (series {np.flatnonzero(bad).tolist()[:10]})" if np.ndim(bad) else ""
+        raise errors.ValueRangeError(
+            f"AR({p}) has no unique maximum-likelihood fit{where}: the series is constant or follows an "
+            f"exact recursion of order <= {p} (innovation variance 0), so the regression is singular; "
+            f"add noise, lower p, or difference the series")
+    return f
 
 
 # ------------------------------------------------------------------ public
@@ -234,7 +248,7 @@ def fit(x, p: int, *, pad: bool = False) -> ARFit:
             res = _fit_short_many(xh, p)
         else:  # a batch of long series: one at a time through the chunked kernel
             res = [np.stack(r) for r in zip(*[_fit_one(h, w, p) for h in xh])]
-        return _to_fit(jax.block_until_ready(res))
+        return _to_fit(jax.block_until_ready(res), a, p)
 
 
 def fit_pooled(series: list, p: int, *, pad: bool = False) -> ARFit:
@@ -248,7 +262,8 @@ def fit_pooled(series: list, p: int, *, pad: bool = False) -> ARFit:
     if w.sum() < p + 1:
         raise errors.ConfigError(f"AR({p}) with intercept needs at least {p + 1} regression rows, got {int(w.sum())}")
     with jax.enable_x64(True):
-        return _to_fit(jax.block_until_ready(_fit_one(jnp.asarray(xh), jnp.asarray(w), p)))
+        res = jax.block_until_ready(_fit_one(jnp.asarray(xh), jnp.asarray(w), p))
+    return _to_fit(res, np.concatenate([np.asarray(s, np.float64) for s in series]), p)
 
 
 def _pooled_layout(series, p: int, pad: bool):
@@ -288,6 +303,8 @@ def fit_ar1_lecture(x) -> tuple[float, float, float]:
     check_order(1, a.shape[0])
     y, z = a[1:], a[:-1]
     yb, zb = y.mean(), z.mean()
+    if not np.sum((z - zb) ** 2) > 0:
+        raise errors.ValueRangeError("AR(1) has no unique fit: the lagged series is constant")
     phi = float(np.sum((y - yb) * (z - zb)) / np.sum((z - zb) ** 2))
     c = float(yb - phi * zb)
     return c, phi, float(np.mean((y - c - phi * z) ** 2))

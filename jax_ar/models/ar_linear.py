@@ -35,12 +35,14 @@ def lagged(x_BxD, p: int):
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ARLinear(ARModelBase):
+    stationary = True   # the same phi at every t: forecasts run past seq_len
     seq_len: int
     order: int
     dist: distributions.Gaussian = distributions.Gaussian()
     num_classes: int = 0
 
     def __post_init__(self):
+        super().__post_init__()
         if isinstance(self.order, bool) or int(self.order) != self.order or self.order < 1:
             raise errors.ConfigError(f"AR order p must be an integer >= 1, got {self.order!r}")
         if self.order >= self.seq_len:
@@ -52,15 +54,18 @@ class ARLinear(ARModelBase):
         return {"c": jnp.zeros(()), "phi_P": jnp.zeros((self.order,)), "log_sigma": jnp.zeros(())}
 
     def outputs(self, params, x_BxD, cond_B=None):
+        self.check_outputs_input(x_BxD, cond_B)
         x_BxD = jnp.asarray(x_BxD, jnp.float32)
         mean_BxD = params["c"] + lagged(x_BxD, self.order) @ params["phi_P"]
         log_sigma_BxD = jnp.broadcast_to(params["log_sigma"], mean_BxD.shape)
         return jnp.stack([mean_BxD, log_sigma_BxD], axis=-1)
 
     def init_cache(self, params, batch_size: int, cond_B=None):
+        self.check_cache_request(batch_size, cond_B)
         return {"t": jnp.zeros((), jnp.int32), "hist_BxP": jnp.zeros((batch_size, self.order), jnp.float32)}
 
     def step(self, params, cache, x_prev_B):
+        self.check_step_input(x_prev_B)
         t = cache["t"]
         shifted = jnp.concatenate([jnp.asarray(x_prev_B, jnp.float32)[:, None], cache["hist_BxP"][:, :-1]], 1)
         hist_BxP = jnp.where(t > 0, shifted, cache["hist_BxP"])

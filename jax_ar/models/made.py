@@ -201,6 +201,7 @@ class MADEModel(LinenARModel):
         return self.module.apply({"params": params}, k, method="layer_masks")
 
     def outputs(self, params, x, cond=None):
+        self.check_outputs_input(x, cond)
         return _outputs_jit(self, params, x)  # one compiled call, also when used eagerly
 
     def outputs_image(self, params, x_img_BxD, k=None):

@@ -17,6 +17,8 @@ sampling under ``lax.scan`` feeds each sample back through ``step``.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -71,6 +73,12 @@ class MDNNet(nn.Module):
         return self.mixture_params(past_BxW), {"t": t + 1, "past_BxW": past_BxW}
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class MDNModel(LinenARModel):
+    """The contract adapter; the network sees a window of past values, so it runs past seq_len."""
+    stationary = True
+
+
 @register("mdn", tiny={"seq_len": 5, "window": 3, "hidden": 8, "num_layers": 1, "num_components": 2})
 def build(seq_len: int = 1000, window: int = 16, hidden: int = 64, num_layers: int = 2,
           num_components: int = 4, linear_skip: bool = True, min_log_scale: float = -9.0) -> LinenARModel:
@@ -79,7 +87,7 @@ def build(seq_len: int = 1000, window: int = 16, hidden: int = 64, num_layers: i
         if isinstance(v, bool) or int(v) != v or v < lo:
             raise errors.ConfigError(f"mdn {name} must be an integer >= {lo}, got {v!r}")
     net = MDNNet(seq_len, window, hidden, num_layers, num_components, linear_skip, min_log_scale)
-    return LinenARModel(net, seq_len, distributions.MixtureOfGaussians(num_components))
+    return MDNModel(net, seq_len, distributions.MixtureOfGaussians(num_components))
 
 
 def clip_log_probs(model, params, clips: list, *, batch_size: int = 8):

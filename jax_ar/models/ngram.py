@@ -91,6 +91,7 @@ _next_logits_jit = jax.jit(next_logits, static_argnums=(2, 3))
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class NGramARModel(ARModelBase):
+    stationary = True
     lm: Any
     seq_len: int
     dist: Any
@@ -116,16 +117,19 @@ class NGramARModel(ARModelBase):
         return p[:, idx]                                            # [B, D, L]
 
     def outputs(self, params, x_BxD, cond_B=None):
+        self.check_outputs_input(x_BxD, cond_B)
         B, D = x_BxD.shape
         win = self._windows(x_BxD).reshape(B * D, self.order - 1)
         out = _next_logits_jit(params, win, self.lm.vocab_size, self._iters)
         return out.reshape(B, D, self.lm.vocab_size)
 
     def init_cache(self, params, batch_size: int, cond_B=None):
+        self.check_cache_request(batch_size, cond_B)
         return {"t": jnp.zeros((), jnp.int32),
                 "hist_BxL": jnp.full((batch_size, self.order - 1), self.lm.bos, jnp.int32)}
 
     def step(self, params, cache, x_prev_B):
+        self.check_step_input(x_prev_B)
         t, hist = cache["t"], cache["hist_BxL"]
         if self.order > 1:
             shifted = jnp.concatenate([hist[:, 1:], x_prev_B.astype(jnp.int32)[:, None]], axis=1)
@@ -136,7 +140,9 @@ class NGramARModel(ARModelBase):
 
 def as_ar_model(lm: NGramLM, seq_len: int) -> NGramARModel:
     """Wrap a fitted n-gram model as a contract model for sequences of ``seq_len`` tokens."""
-    return NGramARModel(lm, int(seq_len), distributions.Categorical(lm.vocab_size))
+    if isinstance(seq_len, np.integer):
+        seq_len = int(seq_len)
+    return NGramARModel(lm, seq_len, distributions.Categorical(lm.vocab_size))   # checks seq_len
 
 
 def tiny_corpus(vocab_size: int, length: int = 300, seed: int = 0) -> np.ndarray:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import pkgutil
+import re
 from typing import Any, Callable
 
 from jax_ar import errors
@@ -74,8 +76,28 @@ def entry(name: str) -> Entry:
     return _REGISTRY[name]
 
 
+class UnknownOptionError(errors.ConfigError):
+    """A model builder was given a keyword it does not take."""
+
+
+def _accepted(fn) -> list[str]:
+    """Keyword names ``fn`` takes (following ``**kw`` wrappers to the builder they call is not
+    possible in general: then only the named ones)."""
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
 def build(name: str, **kwargs):
-    return entry(name).build(**kwargs)
+    e = entry(name)
+    try:
+        return e.build(**kwargs)
+    except TypeError as err:
+        m = re.search(r"unexpected keyword argument '(\w+)'", str(err))
+        if m is None:
+            raise
+        known = _accepted(e.build)
+        hint = f"; it takes {', '.join(known)}" if known else ""
+        raise UnknownOptionError(f"model {name!r} has no option {m.group(1)!r}{hint}") from None
 
 
 def _fill(name: str, kwargs: dict, which: int) -> dict:

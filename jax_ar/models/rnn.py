@@ -89,6 +89,7 @@ class CharRNNModel(LinenARModel):
 
     (An embedding lookup would otherwise clamp a bad id silently.)
     """
+    stationary = True
 
     def _check_tokens(self, x, name):
         if errors.is_traced(x):

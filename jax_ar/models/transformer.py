@@ -230,6 +230,7 @@ class TransformerARModel(LinenARModel):
     """The contract adapter plus ``prefill`` and a dropout-aware ``outputs_train``."""
 
     def __post_init__(self):
+        super().__post_init__()
         # one compiled parallel pass per input shape (also inside other jits: inlined)
         apply = jax.jit(lambda params, x: self.module.apply({"params": params}, x, None))
         object.__setattr__(self, "_outputs_jit", apply)
@@ -249,6 +250,7 @@ class TransformerARModel(LinenARModel):
         return self.seq_len
 
     def outputs(self, params, x, cond=None):
+        self.check_outputs_input(x, cond)
         return self._outputs_jit(params, x)
 
     def gather_cache(self, cache, rows):

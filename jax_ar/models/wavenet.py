@@ -154,6 +154,7 @@ class WaveNetNet(nn.Module):
 @dataclasses.dataclass(frozen=True, eq=False)
 class WaveNetModel(LinenARModel):
     """The contract adapter plus WaveNet facts (receptive field, label factors)."""
+    stationary = True   # causal convolutions over ring-buffer queues: generation runs past seq_len
 
     @property
     def receptive_field(self) -> int:
