@@ -1,6 +1,6 @@
 """The tour: train and evaluate every topic at a small budget, print one results table.
 
-    python -m experiments.tour [--budget=smoke] [--data_dir=DIR] [--workdir=runs/tour-...]
+    python -m experiments.tour [--budget=smoke] [--data_dir=DIR] [--workdir=runs/tour-...] [--topics=a,b]
 
 Each topic's experiment runs in its own sub-directory of the tour's run
 directory with ``--budget=smoke`` (seconds each, embedded synthetic data where
@@ -17,32 +17,53 @@ import traceback
 from pathlib import Path
 
 from jax_ar.data.files import data_available, resolve_data_dir
+from jax_ar.errors import ConfigError
+from jax_ar.experiment import check_new_workdir, cli
 
 TOPICS = ["fvsbn", "ar_linear", "ngram", "tokenization", "nade", "made", "pixelcnn", "rnn",
           "mdn", "wavenet", "transformer", "decoding", "image_gpt", "anomaly"]
+BUDGETS = ("smoke", "quick", "full")
+
+
+def parse(argv) -> dict:
+    """The tour's options; a malformed or unknown argument, budget or topic is a ConfigError."""
+    opts = {"budget": "smoke"}
+    for a in argv:
+        if a in ("-h", "--help"):
+            print("usage: " + __doc__.splitlines()[2].strip() + f"\ntopics: {', '.join(TOPICS)}")
+            raise SystemExit(0)
+        key, eq, value = a[2:].partition("=") if a.startswith("--") else ("", "", "")
+        if not eq or key not in ("budget", "data_dir", "workdir", "topics"):
+            raise ConfigError(f"unknown argument {a!r}; the tour takes --budget=, --data_dir=, --workdir= "
+                              f"and --topics=a,b")
+        opts[key] = value
+    if opts["budget"] not in BUDGETS:
+        raise ConfigError(f"unknown --budget={opts['budget']!r}; choose one of {', '.join(BUDGETS)}")
+    opts["topics"] = opts["topics"].split(",") if "topics" in opts else TOPICS
+    bad = [t for t in opts["topics"] if t not in TOPICS]
+    if bad:
+        raise ConfigError(f"unknown topic(s) {bad} in --topics; choose from {', '.join(TOPICS)}")
+    return opts
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
-    budget = opts.get("budget", "smoke")
+    opts = parse(sys.argv[1:] if argv is None else argv)
+    budget = opts["budget"]
     root = Path(opts.get("workdir", f"runs/tour-{time.strftime('%Y%m%d-%H%M%S')}"))
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"--workdir {str(root)!r} exists and is not a directory")
+    check_new_workdir(root, "choose a new --workdir")   # results.md and every topic's run go there
     root.mkdir(parents=True, exist_ok=True)
     data_dir = opts.get("data_dir") or (str(resolve_data_dir()) if data_available() else None)
-    only = opts.get("topics")
     rows = []
-    for topic in (only.split(",") if only else TOPICS):
-        try:
-            mod = importlib.import_module(f"experiments.{topic}")
-        except ModuleNotFoundError:
-            continue
+    for topic in opts["topics"]:
         args = [f"--budget={budget}", f"--workdir={root / topic}"]
         if data_dir:
             args.append(f"--data_dir={data_dir}")
         t0 = time.time()
         print(f"\n=== {topic} ===", flush=True)
         try:
-            mod.main(args)
+            importlib.import_module(f"experiments.{topic}").main(args)
             res = json.loads((root / topic / "result.json").read_text())
             rows.append((topic, res.get("model"), res.get("dataset"), res.get("split"), res.get("metric"),
                          res.get("value"), res.get("unit"), f"{time.time() - t0:.0f}s"))
@@ -63,4 +84,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

@@ -58,7 +58,7 @@ def _coerce(key: str, text: str, t):
             raise ValueError
         if t is int:
             f = float(text)
-            if f != int(f):
+            if not f.is_integer():   # also inf and nan
                 raise ValueError
             return int(f)
         if t is float:

@@ -9,7 +9,8 @@
   fields); an unknown key is an error listing the valid keys.
 * The run directory (default ``runs/<topic>-<budget>-<time>``) receives
   ``run.json`` (resolved config, model, dataset, code version), checkpoints,
-  ``metrics.jsonl``, samples and ``result.json``.
+  ``metrics.jsonl``, samples and ``result.json``.  A ``--workdir`` that already
+  holds files is refused unless ``--resume`` continues the run saved there.
 * The last line printed is ``RESULT {json}`` with at least the keys
   topic, model, dataset, split, metric, value, unit, steps, seconds, params.
 """
@@ -144,15 +145,40 @@ def start(topic: str, config_cls, budgets: dict, argv: list[str] | None = None) 
     d = Path(workdir)
     if d.exists() and not d.is_dir():
         raise ConfigError(f"--workdir {workdir!r} exists and is not a directory")
-    d.mkdir(parents=True, exist_ok=True)
     rundir.guard(d)
-    steps = checkpoint.saved_steps(d)
-    if steps and not common["resume"]:   # refuse before anything in it is rewritten
-        raise checkpoint.holds_checkpoints_error(d, steps)
-    if not (d / RUN_FILE).exists():      # otherwise Run.describe writes it once the saved run matches
+    if common["resume"]:                 # checked before anything is created or rewritten
+        if not common["workdir"]:
+            raise CheckpointError("--resume needs --workdir=RUN, the run directory to continue")
+        if not d.is_dir():
+            raise CheckpointError(f"--resume: {workdir!r} does not exist; give the --workdir of the run to continue")
+        if not any((d / n).exists() for n in (RUN_FILE, CONFIG_FILE, "ckpt")):
+            raise CheckpointError(f"--resume: {workdir!r} holds no run to resume "
+                                  f"(no {RUN_FILE}, {CONFIG_FILE} or ckpt)")
+    else:
+        steps = checkpoint.saved_steps(d)
+        if steps:
+            raise checkpoint.holds_checkpoints_error(d, steps)
+        check_new_workdir(d, "pass --resume to continue that run or choose a new --workdir")
+    d.mkdir(parents=True, exist_ok=True)
+    # otherwise Run.describe writes it once the saved run matches; the processes of a multi-process
+    # run write nothing here, so none of them finds the files of another in its check above
+    if not (d / RUN_FILE).exists() and not _multi_process(cfg):
         (d / CONFIG_FILE).write_text(config_lib.dumps(cfg))
     print(f"[{topic}] budget={common['budget']} workdir={d}", flush=True)
     return Run(topic, common["budget"], cfg, d, common["data_dir"], common["resume"])
+
+
+def check_new_workdir(d: Path, hint: str) -> None:
+    """Refuse a run directory that exists and holds anything, so nothing saved there is overwritten."""
+    names = sorted(p.name for p in d.iterdir()) if d.is_dir() else []
+    if names:
+        raise CheckpointError(f"--workdir {str(d)!r} already holds files ({', '.join(names[:5])}"
+                              f"{', ...' if len(names) > 5 else ''}); {hint}")
+
+
+def _multi_process(cfg) -> bool:
+    """Whether ``cfg`` asks for several processes (experiments.train_generic's fields)."""
+    return getattr(cfg, "num_processes", 1) > 1 or bool(getattr(cfg, "coordinator", ""))
 
 
 def cli(main) -> None:

@@ -16,6 +16,15 @@ from jax_ar.errors import ConfigError
 from jax_ar.runs import load_run, parse_cli
 
 
+def _unused(d, stem: str, suffix: str):
+    """``d/stem+suffix``, or ``stem-1``, ``stem-2``, ... : an earlier call's samples are kept."""
+    p, i = d / f"{stem}{suffix}", 0
+    while p.exists():
+        i += 1
+        p = d / f"{stem}-{i}{suffix}"
+    return p
+
+
 def write_samples(info: dict, x: np.ndarray, workdir) -> list:
     from pathlib import Path
     d = Path(workdir)
@@ -23,23 +32,24 @@ def write_samples(info: dict, x: np.ndarray, workdir) -> list:
     meta = {**data_registry.info(spec), **spec}
     out = []
     if meta.get("modality") == "image":
-        p = d / "samples_cli.png"
+        p = _unused(d, "samples_cli", ".png")
         images.save_png_grid(x.reshape(-1, *meta["shape"]), p)
         out.append(p)
     elif meta.get("modality") == "audio":
         from jax_ar.data.spoken_digit import write_wav
+        stem = _unused(d, "sample_cli", "_0.wav").name[:-len("_0.wav")]
         for i, row in enumerate(x):
             wav = row
             if meta.get("mu_law"):
                 from jax_ar.audio import mu_law_decode
                 wav = np.asarray(mu_law_decode(row, meta["mu_law"]))
-            p = d / f"sample_cli_{i}.wav"
+            p = d / f"{stem}_{i}.wav"
             write_wav(p, wav, meta.get("sample_rate", 8000))
             out.append(p)
     else:
         vocab = meta.get("vocab")
         lines = ["".join(vocab[int(t)] for t in row) if vocab else " ".join(map(str, row)) for row in x]
-        p = d / "samples_cli.txt"
+        p = _unused(d, "samples_cli", ".txt")
         p.write_text("\n\n".join(lines) + "\n")
         out.append(p)
     return out

@@ -38,6 +38,9 @@ def test_bad_value_type():
         config.apply_overrides(Cfg(), {"flag": "maybe"})
     with pytest.raises(ConfigError, match="steps must be >= 1"):
         config.apply_overrides(Cfg(), {"train.steps": "0"})
+    for text in ("1e400", "-1e400", "inf", "nan"):   # not an OverflowError
+        with pytest.raises(ConfigError, match=rf"--train.steps='{text}' is not a valid int"):
+            config.apply_overrides(Cfg(), {"train.steps": text})
 
 
 def test_unknown_budget_and_malformed_argument(tmp_path):

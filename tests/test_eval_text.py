@@ -9,7 +9,15 @@ import pytest
 from jax_ar import eval as eval_cli
 from jax_ar import sample as sample_cli
 from jax_ar.data import registry as data_registry
+from jax_ar.data import shakespeare
 from jax_ar.errors import ConfigError
+
+
+@pytest.fixture(scope="module", autouse=True)
+def other_text_allowed():
+    with pytest.MonkeyPatch.context() as mp:        # the stand-in is not Tiny Shakespeare's length
+        mp.setenv(shakespeare.ALLOW_OTHER_TEXT, "1")
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +53,22 @@ def test_eval_text_errors_name_the_problem(text_run):
 
 def test_sample_cli_writes_characters(text_run):
     _, run = text_run
+    before = set(run.glob("samples_cli*.txt"))
     sample_cli.main([f"--workdir={run}", "--num=2"])
-    text = (run / "samples_cli.txt").read_text()
-    assert len(text) >= 2 * 32 and set(text) <= set("abc de\n")
+    sample_cli.main([f"--workdir={run}", "--num=2", "--seed=1"])      # a second call keeps the first's file
+    new = sorted(set(run.glob("samples_cli*.txt")) - before)
+    assert len(new) == 2
+    for p in new:
+        text = p.read_text()
+        assert len(text) >= 2 * 32 and set(text) <= set("abc de\n")
+
+
+def test_a_text_of_another_length_is_refused_unless_allowed(tmp_path, monkeypatch):
+    from jax_ar.errors import DataFileError
+    (tmp_path / "tiny_shakespeare").mkdir()
+    (tmp_path / "tiny_shakespeare" / "input.txt").write_text("First Citizen:\n" * 10)
+    monkeypatch.delenv(shakespeare.ALLOW_OTHER_TEXT)
+    with pytest.raises(DataFileError, match=r"150 characters, Tiny Shakespeare has 1,115,394.*JAX_AR_ALLOW_OTHER_TEXT=1"):
+        shakespeare.load_text(tmp_path)
+    monkeypatch.setenv(shakespeare.ALLOW_OTHER_TEXT, "1")
+    assert len(shakespeare.load_text(tmp_path)) == 150

@@ -236,10 +236,12 @@ ROWS = [
     ("trainer", "re-running into a run directory with checkpoints, without `--resume`", fit_twice,
      CheckpointError, r"already holds checkpoints \(steps \[1\]\); pass --resume to continue it"),
     ("run directory", "two different models in one `--workdir`", lambda t: [
-        start(t, "--budget=smoke").describe(model=m, model_kwargs={"seq_len": 4}) for m in ("fvsbn", "nade")],
+        start(t, "--budget=smoke", *r).describe(model=m, model_kwargs={"seq_len": 4})
+        for m, r in (("fvsbn", ()), ("nade", ("--resume",)))],
      CheckpointError, r"holds a run of model 'fvsbn' \(\{'seq_len': 4\}\), not 'nade'.*choose another --workdir"),
     ("run directory", "resuming a run with other model settings", lambda t: [
-        start(t, "--budget=smoke", "--resume").describe(model="fvsbn", model_kwargs={"seq_len": n}) for n in (4, 6)],
+        start(t, "--budget=smoke", *r).describe(model="fvsbn", model_kwargs={"seq_len": n})
+        for n, r in ((4, ()), (6, ("--resume",)))],
      CheckpointError, r"holds a run of 'fvsbn' with other model settings \(seq_len: saved 4, now 6\); "
                       r"pass the saved settings \(its config.json lists them\)"),
     ("run directory", "`jax_ar.eval` on a directory that does not exist",
@@ -273,6 +275,26 @@ ROWS = [
     ("anomaly", "NaN anomaly scores into AUROC",
      lambda t: __import__("jax_ar.anomaly.auroc", fromlist=["x"]).auroc([0.0, 1.0], [np.nan]),
      ValueRangeError, r"scores_out holds 1 NaN/Inf value\(s\)"),
+    ("run directory", "re-running into a directory that holds a finished run's files, without `--resume`",
+     lambda t: [start(t, "--budget=smoke").path("notes.txt").write_text("mine") for _ in range(2)],
+     CheckpointError, r"already holds files \(.*notes.txt.*\); pass --resume to continue that run or choose a new"),
+    ("run directory", "`--resume` of a directory that does not exist (a mistyped path)",
+     lambda t: start(t, "--budget=smoke", "--resume"),
+     CheckpointError, r"--resume: .*run' does not exist"),
+    ("model", "an option the model does not take", lambda t: model("fvsbn", seq_len=4, hidden=8),
+     ConfigError, r"model 'fvsbn' has no option 'hidden'; it takes seq_len"),
+    ("sampler", "more steps than a fixed-length model has positions", lambda t: sampling.sample(
+        model("fvsbn", seq_len=4), None, None, 1, num_steps=6),
+     ConfigError, r"num_steps 6 exceeds what this model's cache holds \(4 positions\)"),
+    ("sampler", "a token-picking strategy on a continuous model", lambda t: sampling.sample(
+        model("ar_linear", seq_len=4, order=1), None, None, 1, pick=decoding.Greedy()),
+     ConfigError, r"decoding strategies pick token ids, but this model's events are continuous"),
+    ("model", "an AR(p) fit to a constant series", lambda t: __import__(
+        "jax_ar.linear_ar", fromlist=["x"]).fit(np.ones(50), 2),
+     ValueRangeError, r"AR\(2\) has no unique maximum-likelihood fit: the series is constant"),
+    ("metric", "KL divergence given q instead of log q", lambda t: __import__(
+        "jax_ar.metrics", fromlist=["x"]).kl_divergence(np.array([0.5, 0.5]), np.array([0.25, 0.75])),
+     ValueRangeError, r"log_q must hold log-probabilities \(<= 0, no NaN\); pass log\(q\), not q"),
 ]
 
 

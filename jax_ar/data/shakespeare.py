@@ -6,6 +6,8 @@
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from jax_ar.data.files import corrupt, require_file
@@ -13,6 +15,7 @@ from jax_ar.errors import ConfigError
 
 RELPATH = "tiny_shakespeare/input.txt"
 NUM_CHARS = 1115394
+ALLOW_OTHER_TEXT = "JAX_AR_ALLOW_OTHER_TEXT"   # "1": accept a text of another length in its place
 
 
 def load_text(data_dir=None) -> str:
@@ -23,6 +26,10 @@ def load_text(data_dir=None) -> str:
         raise corrupt(p, RELPATH, f"not UTF-8 text ({e})") from None
     if not text:
         raise corrupt(p, RELPATH, "the file is empty")
+    if len(text) != NUM_CHARS and os.environ.get(ALLOW_OTHER_TEXT) != "1":
+        # a truncated or edited file would move every split and every figure, silently
+        raise corrupt(p, RELPATH, f"{len(text):,} characters, Tiny Shakespeare has {NUM_CHARS:,} (to train on "
+                                  f"another text on purpose, set {ALLOW_OTHER_TEXT}=1)")
     return text
 
 
