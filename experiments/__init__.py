@@ -2,7 +2,68 @@
 
 Importing the package tunes the host allocator for XLA:CPU
 (:func:`jax_ar.host.keep_freed_memory`; ``JAX_AR_MALLOC=system`` opts out).
+
+The helpers below check a script's ``Config`` fields in its ``validate()``, which
+:func:`jax_ar.config.apply_overrides` calls before any work starts: a bad value is a
+:class:`~jax_ar.errors.ConfigError` naming the field, the value and what is allowed.
 """
 from jax_ar import host as _host
+from jax_ar.errors import ConfigError
 
 _host.keep_freed_memory()
+
+IMAGE_DATASETS = ("binarized_mnist", "bars_and_stripes")
+
+
+def check(cfg, keys: str, ok, want: str) -> None:
+    """ConfigError for the first of the space-separated ``keys`` whose value (each element of a tuple) fails ``ok``."""
+    for k in keys.split():
+        v = getattr(cfg, k)
+        if not all(ok(x) for x in (v if isinstance(v, tuple) else (v,))):
+            raise ConfigError(f"{k} must be {want}, got {v!r}")
+
+
+def at_least(cfg, lo, keys: str) -> None:
+    check(cfg, keys, lambda v: v >= lo, f">= {lo}")
+
+
+def positive(cfg, keys: str) -> None:
+    check(cfg, keys, lambda v: v > 0, "> 0")
+
+
+def within(cfg, keys: str, lo, hi) -> None:
+    check(cfg, keys, lambda v: lo <= v <= hi, f"in [{lo}, {hi}]")
+
+
+def one_of(cfg, keys: str, choices) -> None:
+    check(cfg, keys, lambda v: v in choices, "one of " + ", ".join(map(str, choices)))
+
+
+def nonempty(cfg, keys: str) -> None:
+    for k in keys.split():
+        if not getattr(cfg, k):
+            raise ConfigError(f"{k} must not be empty")
+
+
+def items(text: str, kind=str) -> list:
+    """The comma-separated items of a config string (blanks skipped), each parsed as ``kind``."""
+    return [kind(s.strip()) for s in text.split(",") if s.strip()]
+
+
+def check_items(cfg, key: str, kind=str, ok=lambda v: True, want: str = "") -> None:
+    """ConfigError unless ``cfg.key`` is a non-empty comma-separated list of ``kind`` values passing ``ok``."""
+    text = getattr(cfg, key)
+    try:
+        vals = items(text, kind)
+    except ValueError:
+        vals = []
+    if not vals or not all(ok(v) for v in vals):
+        raise ConfigError(f"{key} must be a comma-separated list of {want or kind.__name__ + ' values'}, "
+                          f"got {text!r}")
+
+
+def check_image_data(cfg) -> None:
+    """``dataset`` and ``bas_n`` of the scripts that train on binarized MNIST or bars-and-stripes."""
+    from jax_ar.data import synthetic
+    one_of(cfg, "dataset", IMAGE_DATASETS)
+    synthetic.check_bas_n(cfg.bas_n, "bas_n")

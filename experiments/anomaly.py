@@ -15,6 +15,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from experiments import at_least, check_image_data, within
 from jax_ar import experiment, images
 from jax_ar.anomaly import attack, classifier, pipeline, purify, scores
 from jax_ar.contract import param_count
@@ -43,6 +44,16 @@ class Config:
     purify_per_round: int = 2
     num_examples: int = 16
     train: TrainConfig = TrainConfig()
+
+    def validate(self):
+        check_image_data(self)
+        side = 28 if self.dataset == "binarized_mnist" else self.bas_n
+        at_least(self, 0, "train_limit purify_budget")
+        at_least(self, 1, "hidden_sizes num_test adv_rounds clf_hidden clf_steps purify_per_round num_examples")
+        within(self, "shift_px", 1, max(side - 1, 1))
+        within(self, "adv_pixels", 0, side * side)
+        at_least(self, 2, "num_clusters")          # k-means needs as many training images as clusters
+        at_least(self, self.num_clusters, "cluster_limit" + (" train_limit" if self.train_limit else ""))
 
 
 BUDGETS = {

@@ -19,15 +19,17 @@ import time
 
 import numpy as np
 
+from experiments import at_least, nonempty, one_of, positive
 from jax_ar import experiment, linear_ar
 from jax_ar.data import spoken_digit
 from jax_ar.data.synthetic import GaussianAR
+from jax_ar.errors import ConfigError
 from jax_ar.linear_ar import speech
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    true_phi: tuple = (0.6, -0.3, 0.2, -0.1)
+    true_phi: tuple[float, ...] = (0.6, -0.3, 0.2, -0.1)
     true_sigma: float = 0.5
     true_c: float = 0.3
     num_series: int = 1000
@@ -35,11 +37,25 @@ class Config:
     test_series: int = 200
     order: int = 32                      # headline order on audio
     domain: str = "mulaw"                # headline domain: "mulaw" (companded values) or "linear" (amplitudes)
-    orders: tuple = (1, 2, 4, 8, 16, 32)
+    orders: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
     channels: int = 256
     train_limit: int = 0                 # first N training clips (0 = all)
     test_limit: int = 0
     seed: int = 0
+
+    def validate(self):
+        nonempty(self, "true_phi orders")
+        try:
+            GaussianAR(phi=tuple(self.true_phi)).check_stationary()
+        except ConfigError as e:
+            raise ConfigError(f"true_phi: {e}") from None
+        positive(self, "true_sigma")
+        at_least(self, 1, "num_series test_series orders")
+        at_least(self, len(self.true_phi) + 1, "length")
+        at_least(self, 2, "channels")
+        at_least(self, 0, "train_limit test_limit")
+        one_of(self, "domain", speech.DOMAINS)
+        one_of(self, "order", self.orders)           # the headline is read from the table of all orders
 
 
 BUDGETS = {

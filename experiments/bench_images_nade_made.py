@@ -19,6 +19,7 @@ import time
 import jax
 import numpy as np
 
+from experiments import at_least, one_of
 from jax_ar import evaluate, experiment, sampling
 from jax_ar.data import binarized_mnist
 from jax_ar.errors import DataFileError
@@ -37,6 +38,10 @@ class Config:
     num_samples: int = 100
     matmul_n: int = 2048
     repeats: int = 1
+
+    def validate(self):
+        at_least(self, 1, "nade_hidden made_hidden made_masks num_eval eval_batch num_samples matmul_n repeats")
+        one_of(self, "nade_prefixes", ("cumsum", "blocked"))
 
 
 BUDGETS = {"smoke": Config(nade_hidden=16, made_hidden=(16,), made_masks=2, num_eval=200, eval_batch=100,

@@ -21,11 +21,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments import at_least, check_items, items, within
 from jax_ar import experiment, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import binarized_mnist
 from jax_ar.models import registry
 from jax_ar.bench import matmul_ceiling
+
+
+MODELS = ("pixelcnn", "gated_pixelcnn")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +45,12 @@ class Config:
     matmul_n: int = 1024
     models: str = "pixelcnn,gated_pixelcnn"
     seed: int = 0
+
+    def validate(self):
+        at_least(self, 1, "features depth first_kernel head_features eval_batch sample_batch matmul_n")
+        within(self, "eval_images", self.eval_batch, 10000)   # whole batches of the 10,000 test images
+        within(self, "naive_steps", 1, 784)
+        check_items(self, "models", ok=lambda m: m in MODELS, want="names among " + ", ".join(MODELS))
 
 
 BUDGETS = {
@@ -105,7 +115,7 @@ def main(argv=None):
     ceiling = matmul_ceiling(cfg.matmul_n)
     print(f"float32 matmul ceiling ({cfg.matmul_n}^3): {ceiling:.2f} GFLOP/s  [{jax.devices()[0].platform}]")
     recs = []
-    for name in cfg.models.split(","):
+    for name in items(cfg.models):
         r = bench_model(name, cfg, x_test)
         r["fraction_of_matmul_ceiling"] = round(r["eval_gflops_per_s"] / ceiling, 3)
         recs.append(r)

@@ -17,6 +17,7 @@ import time
 import jax
 import numpy as np
 
+from experiments import at_least
 from jax_ar import experiment, sampling
 from jax_ar.models import wavenet
 from jax_ar.naive_sampling import naive_sample
@@ -32,6 +33,9 @@ class Config:
     num_steps: int = 1024             # generated samples (= naive buffer length)
     repeats: int = 3
     seed: int = 0
+
+    def validate(self):
+        at_least(self, 1, "layers_per_block blocks channels skip_channels batch_size num_steps repeats")
 
 
 BUDGETS = {

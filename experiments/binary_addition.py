@@ -7,6 +7,7 @@ state_diagram.png (PCA of hidden states coloured by the true carry).
 """
 import dataclasses
 
+from experiments import at_least, check_items, items
 from jax_ar import experiment
 from jax_ar.contract import param_count
 from jax_ar.rnn import binary_addition as ba
@@ -17,6 +18,10 @@ class Config:
     adder: ba.AdderConfig = ba.AdderConfig()
     test_bits: str = "8,64,128,256"   # operand sizes to test on
     test_pairs: int = 1000
+
+    def validate(self):
+        check_items(self, "test_bits", int, lambda b: b >= 1, "integers >= 1")
+        at_least(self, 1, "test_pairs")
 
 
 BUDGETS = {
@@ -34,7 +39,7 @@ def main(argv=None):
     params, losses = ba.train(cfg.adder)
     print(f"final training loss {float(losses[-1]):.2e} nats/bit", flush=True)
     acc = {}
-    for nb in [int(s) for s in cfg.test_bits.split(",")]:
+    for nb in items(cfg.test_bits, int):
         acc[nb] = ba.accuracy(params, nb, n=cfg.test_pairs, seed=1)
         print(f"{nb}-bit additions: {acc[nb]:.4f} exact", flush=True)
     a, b = 0xDEADBEEFCAFEBABE, 0x0123456789ABCDEF

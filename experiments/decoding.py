@@ -16,6 +16,7 @@ import json
 import jax
 import numpy as np
 
+from experiments import at_least
 from jax_ar import decoding_study, experiment, lm_text, runs
 from jax_ar.contract import param_count
 from jax_ar.data.batching import WindowData
@@ -34,6 +35,9 @@ class Config:
     drift_segment: int = 100
     train: TrainConfig = TrainConfig(steps=300, batch_size=12, optimizer="adamw", lr=1e-3, b2=0.99,
                                      eval_every=300, ckpt_every=300)
+
+    def validate(self):
+        at_least(self, 1, "batch num_new beam_width drift_batch drift_tokens drift_segment")
 
 
 BUDGETS = {

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments import at_least, check_image_data
 from jax_ar import evaluate, experiment, images, sampling
 from jax_ar.data.batching import ArrayData
 from jax_ar.train import TrainConfig, fit
@@ -28,6 +29,11 @@ class Config:
     l1_radius: float = 0.0             # > 0: L1 cost c = 1 + pixel distance / l1_radius (0: plain L1)
     l1_log_scale: float = 0.0          # > 0: the L1 term becomes l1 s log(1 + |W|/s), s = l1_log_scale
     train: TrainConfig = TrainConfig()
+
+    def validate(self):
+        check_image_data(self)
+        at_least(self, 0, "train_limit l2 l1 l1_radius l1_log_scale")
+        at_least(self, 1, "num_samples")
 
 
 BUDGETS = {

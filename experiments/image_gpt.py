@@ -12,6 +12,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from experiments import at_least
 from jax_ar import evaluate, experiment, host, images, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import binarized_mnist
@@ -35,6 +36,10 @@ class Config:
     train: TrainConfig = TrainConfig(steps=300, batch_size=32, optimizer="adamw", lr=3e-3, b2=0.99,
                                      weight_decay=0.01, schedule="cosine", warmup_steps=50, min_lr_ratio=0.05,
                                      clip_norm=1.0, eval_every=150, ckpt_every=300, eval_batch_size=100)
+
+    def validate(self):
+        at_least(self, 1, "num_layers num_heads width valid_limit num_samples eval_batch")   # no "0 = all" here
+        at_least(self, 0, "train_limit")
 
 
 BUDGETS = {

@@ -13,6 +13,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from experiments import at_least, check_image_data, within
 from jax_ar import experiment, images, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import registry as data_registry
@@ -39,6 +40,13 @@ class Config:
     valid_limit: int = 0
     num_samples: int = 100
     train: TrainConfig = TrainConfig()
+
+    def validate(self):
+        check_image_data(self)
+        at_least(self, 1, "hidden_sizes num_masks num_samples")
+        at_least(self, 0, "train_limit valid_limit")
+        within(self, "valid_masks", 1, self.num_masks)
+        within(self, "test_masks", 0, self.num_masks)
 
 
 _quick_train = TrainConfig(steps=3000, batch_size=100, lr=1e-3, schedule="cosine", warmup_steps=100,

@@ -20,6 +20,7 @@ import math
 import jax
 import numpy as np
 
+from experiments import at_least, check, positive
 from jax_ar import experiment, linear_ar, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import spoken_digit
@@ -49,6 +50,14 @@ class Config:
                                              eval_every=1000, ckpt_every=1000)
     audio_train_cfg: TrainConfig = TrainConfig(steps=2000, batch_size=16, lr=2e-3, schedule="cosine",
                                                eval_every=1000, ckpt_every=1000, clip_norm=1.0)
+
+    def validate(self):
+        at_least(self, 1, "syn_len syn_train syn_window ar_order hidden num_components audio_window audio_seq_len")
+        at_least(self, 0, "num_layers test_limit")
+        at_least(self, 2, "syn_test")                 # half of it validates
+        check(self, "train_limit", lambda n: n == 0 or n >= 2, "0 (all) or >= 2 (a clip is held out)")
+        positive(self, "audio_scale")
+        at_least(self, 1 / spoken_digit.SAMPLE_RATE, "sample_seconds")
 
 
 BUDGETS = {

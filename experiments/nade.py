@@ -9,6 +9,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from experiments import at_least, check_image_data
 from jax_ar import evaluate, experiment, host, images, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import registry as data_registry
@@ -30,6 +31,11 @@ class Config:
     valid_limit: int = 0               # first N validation images for checkpoint choice (0 = all)
     num_samples: int = 100
     train: TrainConfig = TrainConfig()
+
+    def validate(self):
+        check_image_data(self)
+        at_least(self, 1, "hidden_size num_samples")
+        at_least(self, 0, "train_limit valid_limit")
 
 
 BUDGETS = {

@@ -14,6 +14,7 @@ import math
 
 import jax
 
+from experiments import at_least, nonempty, one_of, positive
 from jax_ar import experiment, ngram
 from jax_ar.data import shakespeare
 from jax_ar.ngram import evaluation as ev
@@ -36,6 +37,14 @@ class Config:
     sample_chars: int = 400
     temperatures: tuple[float, ...] = (1.0, 0.7)
     seed: int = 0
+
+    def validate(self):
+        nonempty(self, "char_orders methods")
+        at_least(self, 0, "train_limit")
+        at_least(self, 1, "char_orders word_orders word_min_count sample_orders sample_chars")
+        one_of(self, "methods sample_method", METHODS)
+        positive(self, "add_k")
+        at_least(self, 0, "temperatures")             # 0 = greedy
 
 
 BUDGETS = {
@@ -97,7 +106,7 @@ def main(argv=None):
 
     run.path("scores.json").write_text(json.dumps({"char": char_rows, "word": word_rows}, indent=1))
     finite = [r for r in char_rows if math.isfinite(r["validation_bits"])]
-    best = min(finite, key=lambda r: r["validation_bits"])
+    best = min(finite or char_rows, key=lambda r: r["validation_bits"])   # all infinite (e.g. MLE only): inf
     run.result(model=f"ngram{best['order']}-{best['method']}", dataset="tiny_shakespeare", split="test",
                metric="bits_per_char", value=round(best["test_bits"], 4), unit="bits/char", steps=0,
                params=0, validation_bits_per_char=round(best["validation_bits"], 4),

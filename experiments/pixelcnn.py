@@ -17,10 +17,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments import at_least
 from jax_ar import evaluate, experiment, images, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import binarized_mnist
 from jax_ar.data.batching import ArrayData
+from jax_ar.errors import ConfigError
 from jax_ar.models import registry
 from jax_ar.train import TrainConfig, fit
 
@@ -40,6 +42,15 @@ class Config:
     num_samples: int = 64
     kmeans_iters: int = 15
     train: TrainConfig = TrainConfig()
+
+    def validate(self):
+        at_least(self, 1, "features first_kernel kernel head_features num_samples")
+        at_least(self, 1 if self.gated else 0, "depth")
+        at_least(self, 0, "num_classes train_limit valid_limit test_limit kmeans_iters")
+        if self.num_classes and not self.gated:
+            raise ConfigError(f"num_classes={self.num_classes} needs --gated=true (only Gated PixelCNN is conditional)")
+        if self.num_classes and self.train_limit:
+            at_least(self, self.num_classes, "train_limit")   # k-means picks num_classes distinct images
 
 
 BUDGETS = {

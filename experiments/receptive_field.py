@@ -12,6 +12,7 @@ import dataclasses
 import jax
 import numpy as np
 
+from experiments import at_least, within
 from jax_ar import experiment
 from jax_ar.models import registry
 from jax_ar.models.pixelcnn import receptive_field
@@ -27,6 +28,10 @@ class Config:
     features: int = 8
     scale: int = 12               # PNG pixels per image pixel
     seed: int = 0
+
+    def validate(self):
+        at_least(self, 1, "size depth first_kernel features scale")
+        within(self, "row col", 0, self.size - 1)
 
 
 BUDGETS = {"smoke": Config(size=8, row=5, col=4, depth=2, first_kernel=3, features=4, scale=4),

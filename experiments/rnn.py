@@ -11,9 +11,13 @@ import json
 
 import jax
 
+from experiments import at_least, check_items, items
 from jax_ar import experiment
 from jax_ar.contract import param_count
 from jax_ar.rnn import char_lm, tbptt
+
+
+CELLS = ("rnn", "lstm", "gru")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +31,11 @@ class Config:
     sample_chars: int = 600
     prompt: str = "ROMEO:"
     train: tbptt.TBPTTConfig = tbptt.TBPTTConfig()
+
+    def validate(self):
+        check_items(self, "cells", ok=lambda c: c in CELLS, want="cells among " + ", ".join(CELLS))
+        at_least(self, 1, "target_params layers embed eval_window sample_chars")
+        at_least(self, 0, "train_limit")
 
 
 BUDGETS = {
@@ -47,7 +56,7 @@ def main(argv=None):
     cfg = run.cfg
     vocab, streams = char_lm.load_streams(run.data_dir, cfg.train_limit)
     V = len(vocab)
-    cells = [c.strip() for c in cfg.cells.split(",") if c.strip()]
+    cells = items(cfg.cells)
     kwargs_all = {c: char_lm.build_matched(c, V, cfg.target_params, layers=cfg.layers, embed=cfg.embed)[1]
                   for c in cells}
     run.describe(model="char_" + "+".join(cells), model_kwargs=kwargs_all,

@@ -16,9 +16,13 @@ import json
 
 import numpy as np
 
+from experiments import at_least, check_items, items
 from jax_ar import experiment
 from jax_ar.errors import DataFileError
 from jax_ar.rnn import char_lm, clipping, gradients, long_range, plot
+
+
+RECALL_CELLS = ("rnn", "lstm", "lstm_fb3", "gru")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +35,13 @@ class Config:
     recall_cells: str = "rnn,lstm,lstm_fb3,gru"   # lstm_fb3: LSTM with forget-gate bias 3
     recall_lags: str = "20,50,100"
     recall: long_range.RecallConfig = long_range.RecallConfig(steps=1000)
+
+    def validate(self):
+        at_least(self, 1, "hidden horizon")
+        at_least(self, 0, "clip_train_chars")        # 0 = all
+        check_items(self, "sigmas", float, lambda s: s > 0, "numbers > 0")
+        check_items(self, "recall_cells", ok=lambda c: c in RECALL_CELLS, want="cells among " + ", ".join(RECALL_CELLS))
+        check_items(self, "recall_lags", int, lambda n: n >= 0, "integers >= 0")
 
 
 BUDGETS = {
@@ -54,7 +65,7 @@ def main(argv=None):
     summary = {}
 
     # 1. gradient norms
-    sig = tuple(float(s) for s in cfg.sigmas.split(","))
+    sig = tuple(items(cfg.sigmas, float))
     norms = gradients.gradient_story(hidden=cfg.hidden, steps=cfg.horizon, sigmas=sig)
     lags = np.arange(cfg.horizon)
     plot.line_plot({k: (lags, v) for k, v in norms.items()}, run.path("gradient_norms.png"), log_y=True,
@@ -81,8 +92,8 @@ def main(argv=None):
     # 3. long-range recall
     rec = {}
     curves = {}
-    for cell in cfg.recall_cells.split(","):
-        for lag in (int(s) for s in cfg.recall_lags.split(",")):
+    for cell in items(cfg.recall_cells):
+        for lag in items(cfg.recall_lags, int):
             base = dataclasses.replace(cfg.recall, cell=cell.split("_")[0], lag=lag,
                                        lstm_forget_bias=3.0 if cell == "lstm_fb3" else cfg.recall.lstm_forget_bias)
             r = long_range.train_recall(base)

@@ -14,8 +14,10 @@ import dataclasses
 import json
 from collections import Counter
 
-from jax_ar import experiment
+from experiments import at_least, nonempty, one_of
+from jax_ar import experiment, ngram
 from jax_ar.data import shakespeare
+from jax_ar.errors import ConfigError
 from jax_ar.tokenizers import BPETokenizer, CharTokenizer, WordTokenizer
 from jax_ar.tokenizers.downstream import SpellingModel, markdown_table, score
 from jax_ar.tokenizers.pretokenize import pretokenize
@@ -31,6 +33,18 @@ class Config:
     char: bool = True
     bpe_vocab_sizes: tuple[int, ...] = (256, 512, 1024, 2048, 4096, 8192)
     word_max_sizes: tuple[int, ...] = (1000, 4000, 0)   # 0 = every training word
+
+    def validate(self):
+        one_of(self, "split_scheme", ("tfds", "nanogpt"))
+        nonempty(self, "eval_splits")
+        one_of(self, "eval_splits", ("train", "validation", "test") if self.split_scheme == "tfds"
+               else ("train", "validation"))       # the nanogpt scheme has no test split
+        at_least(self, 0, "train_limit word_max_sizes")
+        at_least(self, 1, "order")
+        at_least(self, 256, "bpe_vocab_sizes")       # byte-level BPE starts from the 256 bytes
+        one_of(self, "method", ngram.METHODS)
+        if not (self.char or self.bpe_vocab_sizes or self.word_max_sizes):
+            raise ConfigError("no tokenizer to compare: set char=true, bpe_vocab_sizes or word_max_sizes")
 
 
 BUDGETS = {

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from experiments import at_least, check_image_data, within
 from jax_ar import distributed, experiment
 from jax_ar.errors import ConfigError
 from jax_ar.train import TrainConfig
@@ -34,6 +35,19 @@ class Config:
     num_processes: int = 1
     process_id: int = 0
     train: TrainConfig = TrainConfig()
+
+    def validate(self):
+        check_image_data(self)
+        at_least(self, 0, "num_train")
+        if self.coordinator != "auto":                # "auto" reads both from the cluster
+            at_least(self, 1, "num_processes")
+            within(self, "process_id", 0, self.num_processes - 1)
+        try:
+            extra = json.loads(self.model_args) if self.model_args else {}
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"--model_args must be a JSON object, got {self.model_args!r}: {e}") from None
+        if not isinstance(extra, dict):
+            raise ConfigError(f"--model_args must be a JSON object, got {self.model_args!r}")
 
 
 BUDGETS = {
@@ -70,12 +84,7 @@ def main(argv=None):
     x_train = x_train[:cfg.num_train] if cfg.num_train else x_train
     x_valid, _ = data_registry.load_split(spec, "valid", run.data_dir)
     x_test, _ = data_registry.load_split(spec, "test", run.data_dir)
-    try:
-        extra = json.loads(cfg.model_args) if cfg.model_args else {}
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"--model_args must be a JSON object, got {cfg.model_args!r}: {e}") from None
-    if not isinstance(extra, dict):
-        raise ConfigError(f"--model_args must be a JSON object, got {cfg.model_args!r}")
+    extra = json.loads(cfg.model_args) if cfg.model_args else {}   # a JSON object (Config.validate)
     kwargs = {**registry.entry(cfg.model).tiny, "seq_len": int(x_train.shape[1]), **extra}
     run.describe(model=cfg.model, model_kwargs=kwargs, dataset=spec)
     model = registry.build(cfg.model, **kwargs)

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments import at_least, one_of
 from jax_ar import experiment, generation, lm_text
 from jax_ar.contract import param_count
 from jax_ar.data.batching import WindowData
@@ -61,6 +62,17 @@ class Config:
         steps=2000, batch_size=12, optimizer="adamw", lr=1e-3, schedule="cosine", warmup_steps=100,
         min_lr_ratio=0.1, b2=0.99, weight_decay=0.1, decay="matrices", clip_norm=1.0, eval_every=500, ckpt_every=2000,
         log_every=100)
+
+    def validate(self):
+        one_of(self, "tokenizer", ("char", "bpe"))
+        at_least(self, 256, "bpe_vocab")             # byte-level BPE starts from the 256 bytes
+        at_least(self, 2, "block")                   # BOS + at least one token
+        at_least(self, 0, "eval_windows")
+        at_least(self, 1, "sample_tokens timing_steps")
+        transformer.build(vocab_size=2, seq_len=self.block, num_layers=self.num_layers, num_heads=self.num_heads,
+                          width=self.width, norm=self.norm, positions=self.positions, dropout=self.dropout,
+                          activation=self.activation, matmul_dtype=self.matmul_dtype,
+                          sinusoid_scale=self.sinusoid_scale)   # the model's own checks, before any BPE training
 
 
 BUDGETS = {

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments import at_least, one_of, within
 from jax_ar import audio_baselines, audio_clips, audio_figures, experiment
 from jax_ar.audio import mu_law_decode
 from jax_ar.contract import param_count
@@ -45,6 +46,14 @@ class Config:
     gen_samples: int = 8000           # generated samples per digit (8000 = 1 s)
     gen_speaker: int = 2              # speaker of the generated clips (index into spoken_digit.SPEAKERS)
     train: TrainConfig = TrainConfig()
+
+    def validate(self):
+        at_least(self, 1, "layers_per_block blocks channels skip_channels num_mixtures extra_window test_every "
+                          "eval_batch ngram_order ar_order gen_samples")
+        at_least(self, 2, "valid_every")             # 1 would hold out every training clip
+        at_least(self, 0, "valid_limit")
+        one_of(self, "output", ("categorical", "logistic_mixture"))
+        within(self, "gen_speaker", 0, len(spoken_digit.SPEAKERS) - 1)
 
 
 BUDGETS = {

@@ -96,14 +96,22 @@ class GaussianAR:
 
 
 # --------------------------------------------------- bars and stripes images
+MAX_BAS_N = 16   # the family is enumerated: 2^17 - 2 = 131,070 images of 256 pixels, ~2 s; n = 28 would never end
+
+
+def check_bas_n(n: int, name: str = "n") -> None:
+    if not 1 <= n <= MAX_BAS_N:
+        raise ConfigError(f"{name} (bars-and-stripes image side) must be in [1, {MAX_BAS_N}], got {n!r}: "
+                          f"the 2^(n+1) - 2 images are enumerated")
+
+
 def bars_and_stripes(n: int = 4) -> np.ndarray:
-    """All distinct n x n bars-and-stripes images, uint8 [2^(n+1) - 2, n*n].
+    """All distinct n x n bars-and-stripes images, uint8 [2^(n+1) - 2, n*n], for 1 <= n <= MAX_BAS_N.
 
     Each image has every row constant (stripes) or every column constant
     (bars); the all-0 and all-1 images belong to both and appear once.
     """
-    if n < 1:
-        raise ConfigError(f"n must be >= 1, got {n}")
+    check_bas_n(n)
     imgs = set()
     for bits in itertools.product((0, 1), repeat=n):
         col = np.array(bits, np.uint8)
@@ -114,6 +122,7 @@ def bars_and_stripes(n: int = 4) -> np.ndarray:
 
 def bars_and_stripes_entropy(n: int = 4) -> float:
     """Entropy (nats per image) of the uniform distribution over the distinct images."""
+    check_bas_n(n)
     return math.log(2 ** (n + 1) - 2)
 
 

@@ -43,6 +43,12 @@ class AdderConfig:
     lr: float = 1e-2
     seed: int = 0
 
+    def validate(self):
+        for k in ('hidden', 'train_bits', 'steps', 'batch_size'):
+            if getattr(self, k) < 1:
+                raise errors.ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
+        errors.check_positive(self.lr, "lr")
+
 
 def to_bits(numbers, num_bits: int) -> np.ndarray:
     """Non-negative integers -> ``[N, num_bits]`` bits, least significant first (any size)."""

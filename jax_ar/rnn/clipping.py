@@ -15,6 +15,7 @@ import numpy as np
 
 from jax_ar import errors
 from jax_ar.models import rnn as rnn_models
+from jax_ar.rnn.cells import check_cell_type
 from jax_ar.rnn import tbptt
 
 
@@ -33,6 +34,18 @@ class ClipStudyConfig:
     log_every: int = 10
     spike_nats: float = 0.5         # a rise of the (10-step mean) loss by more than this is a spike
     seed: int = 0
+
+    def validate(self):
+        check_cell_type(self.cell)
+        for k in ('hidden', 'embed', 'steps', 'batch_size', 'window', 'log_every'):
+            if getattr(self, k) < 1:
+                raise errors.ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
+        try:
+            clips = [float(c) for c in self.clip_norms.split(",") if c.strip()]
+        except ValueError:
+            clips = []
+        if not clips or any(not c >= 0 for c in clips):
+            raise errors.ConfigError(f"clip_norms must be a comma-separated list of values >= 0, got {self.clip_norms!r}")
 
 
 def count_spikes(losses, threshold: float) -> int:

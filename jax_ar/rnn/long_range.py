@@ -22,6 +22,7 @@ import optax
 
 from jax_ar import errors
 from jax_ar.models import rnn as rnn_models
+from jax_ar.rnn.cells import check_cell_type
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +39,14 @@ class RecallConfig:
     clip_norm: float = 1.0
     lstm_forget_bias: float = 1.0   # initial forget-gate bias of LSTM cells (the cell's default is 1)
     seed: int = 0
+
+    def validate(self):
+        check_cell_type(self.cell)
+        for k in ('num_signals', 'num_noise', 'hidden', 'embed', 'steps', 'batch_size'):
+            if getattr(self, k) < 1:
+                raise errors.ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
+        if self.lag < 0:
+            raise errors.ConfigError(f"lag must be >= 0, got {self.lag}")
 
 
 def recall_batch(key, batch_size: int, lag: int, num_signals: int, num_noise: int):

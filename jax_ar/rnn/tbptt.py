@@ -55,6 +55,15 @@ class TBPTTConfig:
     ckpt_every: int = 500       # full training-state checkpoint (for resume); also at the last step
     seed: int = 0
 
+    def validate(self):
+        for k in ('steps', 'batch_size', 'window', 'eval_every', 'ckpt_every'):
+            if getattr(self, k) < 1:
+                raise errors.ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
+        for k in ("eval_tokens", "warmup_steps", "seed"):
+            if getattr(self, k) < 0:
+                raise errors.ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")
+        errors.check_positive(self.lr, "lr")
+
 
 def check_stream(stream, vocab_size: int, name: str = "stream") -> np.ndarray:
     """A 1-D integer token stream with ids in [0, vocab_size); clear error otherwise."""
