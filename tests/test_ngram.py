@@ -222,3 +222,14 @@ def test_arpa_sections_match_header(tmp_path):
     assert "\t<s>\t" in text and "</s>" in text and text.rstrip().endswith("\\end\\")
     with pytest.raises(errors.ConfigError, match="whitespace"):
         arpa.write_arpa(lm, tmp_path / "bad.arpa", words=["a b"] + [f"w{i}" for i in range(V - 1)])
+
+
+def test_contexts_must_be_integer_ids_and_em_iters_non_negative():
+    tokens = np.array([0, 1, 2, 1, 0, 2, 2, 1] * 10)
+    lm = ngram.fit(tokens, 3, 3, "interpolated")
+    with pytest.raises(errors.ValueRangeError, match="integer symbol ids"):
+        lm.next_log_probs([[0.7]])
+    with pytest.raises(errors.ShapeError, match=r"shape \[C, L\]"):
+        lm.next_log_probs(np.zeros((1, 1, 2), np.int64))
+    with pytest.raises(errors.ConfigError, match="em_iters must be an integer >= 0, got -1"):
+        ngram.fit(tokens, 3, 3, "interpolated", em_iters=-1)

@@ -301,3 +301,19 @@ def test_pretokenizer_without_regex_module_covers_every_string(text):
     assert "".join(toks) == text and all(toks)
     if text.isascii():
         assert toks == pretokenize(text)
+
+
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda c, w: c.decode([1.0]), ValueRangeError, r"token ids must be integers, got 1.0"),
+    (lambda c, w: c.decode("12"), ValueRangeError, r"sequence of integers, got str"),
+    (lambda c, w: c.encode(None), ConfigError, r"encode takes a str, got NoneType"),
+    (lambda c, w: c.encode(b"hel"), ConfigError, r"got bytes \(decode the bytes first"),
+    (lambda c, w: w.encode(None), ConfigError, r"encode takes a str, got NoneType"),
+    (lambda c, w: BPETokenizer.train("hello world " * 10, 258.9), ConfigError, r"vocab_size must be an integer"),
+    (lambda c, w: BPETokenizer.train("hello world " * 10, 260, min_count=0), ConfigError, r"min_count must be"),
+    (lambda c, w: WordTokenizer.fit("a b", pattern="("), ConfigError, r"invalid pre-tokenizer pattern '\('"),
+])
+def test_tokenizer_argument_errors(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call(CharTokenizer.fit("hello"), WordTokenizer.fit("a b c"))
+    assert CharTokenizer.fit("hello").decode([np.int64(1)]) == "h"

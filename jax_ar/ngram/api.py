@@ -38,7 +38,10 @@ def fit(tokens, vocab_size: int, order: int, method: str = "modified_kneser_ney"
     if extra:
         raise errors.ConfigError(f"method {method!r} takes no option(s) {sorted(extra)}; allowed: {sorted(allowed)}")
     if method == "interpolated":
-        return _fit_interpolated(tokens, vocab_size, order, bos_pad, heldout, kw.get("em_iters", 200))
+        em_iters = kw.get("em_iters", 200)
+        if isinstance(em_iters, bool) or not isinstance(em_iters, int) or em_iters < 0:
+            raise errors.ConfigError(f"em_iters must be an integer >= 0, got {em_iters!r}")
+        return _fit_interpolated(tokens, vocab_size, order, bos_pad, heldout, em_iters)
     return from_counts(counting.count(tokens, vocab_size, order, bos_pad), method, **kw)
 
 

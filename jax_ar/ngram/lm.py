@@ -77,7 +77,13 @@ class NGramLM:
         Symbols may include BOS (= vocab_size).  Only the last ``order - 1``
         symbols matter.  Returns float64 ``[C, V]``.
         """
-        h = np.asarray(contexts, np.int64)
+        raw = np.asarray(contexts)
+        if raw.size and not (np.issubdtype(raw.dtype, np.integer)
+                             or (np.issubdtype(raw.dtype, np.floating) and np.all(raw == np.round(raw)))):
+            raise errors.ValueRangeError(f"contexts must hold integer symbol ids, got dtype {raw.dtype}")
+        if raw.ndim not in (1, 2):
+            raise errors.ShapeError(f"contexts must have shape [C, L] (or [L]), got {raw.shape}")
+        h = raw.astype(np.int64)
         if h.ndim == 1:
             h = h[None]
         V, S = self.vocab_size, self.counts.num_symbols

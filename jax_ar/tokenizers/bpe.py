@@ -13,6 +13,7 @@ and ``decode(encode(s)) == s`` for any string.
 """
 from __future__ import annotations
 
+import numbers
 import os
 import re
 from collections import Counter
@@ -40,6 +41,14 @@ def _hf_byte_order() -> list[int]:
     return key
 
 
+def check_text(text) -> None:
+    """``encode`` takes a str: a clear error for None, bytes, numbers, ..."""
+    if not isinstance(text, str):
+        hint = " (decode the bytes first, or use a byte-level BPE tokenizer's encode_bytes)" if isinstance(
+            text, (bytes, bytearray)) else ""
+        raise ConfigError(f"encode takes a str, got {type(text).__name__}{hint}")
+
+
 def check_ids(ids, vocab_size: int) -> list[int]:
     """Return ``ids`` as a list of ints, or raise ValueRangeError for ids outside the vocabulary."""
     if isinstance(ids, np.ndarray):
@@ -48,7 +57,13 @@ def check_ids(ids, vocab_size: int) -> list[int]:
                                   f"dtype {ids.dtype}")
         ids = ids.tolist()
     else:
+        if isinstance(ids, (str, bytes)):
+            raise ValueRangeError(f"token ids must be a sequence of integers, got {type(ids).__name__}")
         ids = list(ids)
+        bad = next((i for i in ids if isinstance(i, bool) or not isinstance(i, numbers.Integral)), None)
+        if bad is not None:
+            raise ValueRangeError(f"token ids must be integers, got {bad!r}")
+        ids = [int(i) for i in ids]
     if ids:
         lo, hi = min(ids), max(ids)
         if lo < 0 or hi >= vocab_size:
@@ -139,6 +154,10 @@ class BPETokenizer:
         """Train from pre-token counts, e.g. ``{"hug": 10, "pug": 5, ...}`` (the lecture example)."""
         if mode not in ("byte", "char"):
             raise ConfigError(f"BPE mode must be 'byte' or 'char', got {mode!r}")
+        if isinstance(vocab_size, bool) or not isinstance(vocab_size, numbers.Integral):
+            raise ConfigError(f"BPE vocab_size must be an integer, got {vocab_size!r}")
+        if isinstance(min_count, bool) or not isinstance(min_count, numbers.Integral) or min_count < 1:
+            raise ConfigError(f"min_count must be an integer >= 1, got {min_count!r}")
         items = [(w, int(c)) for w, c in word_counts.items() if w and c > 0]
         if not items:
             raise ValueRangeError("empty corpus: no pre-token with a positive count to train BPE on")
@@ -230,8 +249,7 @@ class BPETokenizer:
 
     def encode(self, text: str, *, allow_special: bool = True) -> list[int]:
         """Token ids of ``text``.  Special-token strings become their ids when ``allow_special``."""
-        if not isinstance(text, str):
-            raise ConfigError(f"encode takes a str, got {type(text).__name__}; use encode_bytes for bytes")
+        check_text(text)
         return self._encode(text, "surrogatepass", self._cache, allow_special)
 
     def encode_array(self, text: str, *, allow_special: bool = True) -> np.ndarray:

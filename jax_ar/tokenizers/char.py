@@ -8,7 +8,7 @@ import numpy as np
 
 from jax_ar.errors import ConfigError, DataFileError, ValueRangeError
 from jax_ar.tokenizers import serialization as ser
-from jax_ar.tokenizers.bpe import check_ids
+from jax_ar.tokenizers.bpe import check_ids, check_text
 
 
 class CharTokenizer:
@@ -44,6 +44,7 @@ class CharTokenizer:
         return len(self._pieces)
 
     def encode(self, text: str) -> list[int]:
+        check_text(text)
         ids = self._ids
         if self.unk_id is None:
             try:

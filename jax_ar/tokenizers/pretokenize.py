@@ -23,6 +23,8 @@ from __future__ import annotations
 import functools
 import re as _re
 
+from jax_ar.errors import ConfigError
+
 try:  # optional, faster and exact Unicode classes
     import regex as _regex
 except ImportError:  # pragma: no cover - depends on the environment
@@ -60,8 +62,13 @@ class Pretokenizer:
 
 @functools.lru_cache(maxsize=32)
 def compile_pattern(pattern: str) -> Pretokenizer:
-    """A (cached) :class:`Pretokenizer` for ``pattern``."""
-    return Pretokenizer(pattern)
+    """A (cached) :class:`Pretokenizer` for ``pattern``; a clear error for an invalid one."""
+    if not isinstance(pattern, str):
+        raise ConfigError(f"the pre-tokenizer pattern must be a str, got {type(pattern).__name__}")
+    try:
+        return Pretokenizer(pattern)
+    except Exception as e:                      # re.error / regex.error
+        raise ConfigError(f"invalid pre-tokenizer pattern {pattern!r}: {e}") from None
 
 
 def engine_name() -> str:

@@ -20,7 +20,7 @@ import numpy as np
 
 from jax_ar.errors import ConfigError, DataFileError, ValueRangeError
 from jax_ar.tokenizers import serialization as ser
-from jax_ar.tokenizers.bpe import check_ids
+from jax_ar.tokenizers.bpe import check_ids, check_text
 from jax_ar.tokenizers.pretokenize import GPT2_PATTERN, compile_pattern
 
 
@@ -68,6 +68,7 @@ class WordTokenizer:
         return self._pat.findall(text)
 
     def encode(self, text: str) -> list[int]:
+        check_text(text)
         get = self._ids.get
         return [get(w, 0) for w in self._pat.findall(text)]
 
