@@ -67,6 +67,9 @@ def read_run(workdir) -> dict:
 def load_run(workdir):
     """(info, model, best_params) of a saved run."""
     info = read_run(workdir)
+    if not registry.entry(info["model"]).trainable:
+        raise CheckpointError(f"run {str(workdir)!r} is a count-based {info['model']!r} run: it saves no model "
+                              f"parameters to sample or evaluate (its tables and samples are in the directory)")
     try:
         model = registry.build(info["model"], **registry.saved_kwargs(info["model"], info["model_kwargs"]))
     except (TypeError, registry.UnknownOptionError) as e:

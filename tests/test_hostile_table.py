@@ -260,6 +260,9 @@ ROWS = [
     ("run directory", "run whose model arguments this code no longer accepts", lambda t: runs.load_run(
         run_dir(t, {"model_kwargs": {"seq_len": 4, "old_arg": 1}})),
      CheckpointError, r"was made with model arguments this code does not accept .*another code version"),
+    ("run directory", "sampling a count-based (n-gram) run", lambda t: runs.load_run(
+        run_dir(t, {"model": "ngram", "model_kwargs": {"orders": [3], "methods": ["kneser_ney"]}})),
+     CheckpointError, r"is a count-based 'ngram' run: it saves no model parameters to sample or evaluate"),
     ("run directory", "run with no best checkpoint", lambda t: runs.load_run(run_dir(t, {})),
      CheckpointError, r"no best-validation checkpoint in '.*best'"),
     ("run directory", "`jax_ar.eval` with an unknown option", lambda t: eval_cli("--workdir=x", "--foo=1"),

@@ -59,3 +59,14 @@ def test_not_a_wav(recordings, tmp_path):
     (recordings / "1_george_3.wav").write_bytes(b"RIFF....garbage")
     with pytest.raises(errors.DataFileError, match="corrupt"):
         spoken_digit.load("test", tmp_path)
+
+
+def test_truncated_wav_and_unknown_speaker(recordings, tmp_path):
+    good = _write(recordings / "1_george_3.wav", np.zeros(100))
+    good.write_bytes(good.read_bytes()[:30])                  # cut inside the header
+    with pytest.raises(errors.DataFileError, match=r"corrupt or non-WAV audio file .*: \S"):
+        spoken_digit.load("test", tmp_path)
+    good.unlink()
+    _write(recordings / "3_bob_2.wav", np.zeros(100))
+    with pytest.raises(errors.DataFileError, match=r"3_bob_2.wav': unknown speaker 'bob'; the Free Spoken"):
+        spoken_digit.load("test", tmp_path)

@@ -30,7 +30,8 @@ def read_wav(path, expected_rate: int = SAMPLE_RATE) -> np.ndarray:
     except FileNotFoundError:
         raise DataFileError(f"missing audio file {str(path)!r}") from None
     except (wave.Error, EOFError, RuntimeError, ValueError, struct.error, OverflowError) as e:
-        raise DataFileError(f"corrupt or non-WAV audio file {str(path)!r}: {e}") from None
+        why = str(e) or ("the file ends early (truncated)" if isinstance(e, EOFError) else type(e).__name__)
+        raise DataFileError(f"corrupt or non-WAV audio file {str(path)!r}: {why}") from None
     if ch != 1:
         raise DataFileError(f"{str(path)!r} has {ch} channels; only mono audio is supported")
     if rate != expected_rate:
@@ -65,7 +66,10 @@ def load(split: str, data_dir=None, *, limit: int | None = None):
         is_test = int(idx) <= 4
         if (split == "test") != is_test:
             continue
-        sid = SPEAKERS.index(spk) if spk in SPEAKERS else len(SPEAKERS)
+        if spk not in SPEAKERS:       # the label would fall outside the models' speaker classes
+            raise DataFileError(f"{str(p)!r}: unknown speaker {spk!r}; the Free Spoken Digit speakers are "
+                                f"{', '.join(SPEAKERS)}")
+        sid = SPEAKERS.index(spk)
         out.append((read_wav(p), int(d), sid))
         if limit and len(out) >= limit:
             break
