@@ -67,3 +67,25 @@ def check_image_data(cfg) -> None:
     from jax_ar.data import synthetic
     one_of(cfg, "dataset", IMAGE_DATASETS)
     synthetic.check_bas_n(cfg.bas_n, "bas_n")
+
+
+# ---------------------------------------------- benchmark scripts (argparse / hand-parsed options)
+def int_option(opts: dict, key: str, default: int, lo: int = 1) -> int:
+    """A hand-parsed ``--key=N`` option: an integer >= ``lo``, else a ConfigError naming it."""
+    text = opts.get(key, default)
+    try:
+        v = int(text)
+    except (TypeError, ValueError):
+        raise ConfigError(f"--{key} must be an integer, got {text!r}") from None
+    if v < lo:
+        raise ConfigError(f"--{key} must be >= {lo}, got {v}")
+    return v
+
+
+def check_args(args, names: str, lo: int = 1) -> None:
+    """Parsed argparse options: each named integer (each element of a list option) must be >= ``lo``."""
+    for n in names.split():
+        v = getattr(args, n)
+        for x in (v if isinstance(v, list) else [v]):
+            if x is not None and x < lo:
+                raise ConfigError(f"--{n} must be >= {lo}, got {x}")

@@ -19,8 +19,10 @@ import time
 import jax
 import numpy as np
 
+from experiments import check_args
 from jax_ar import linear_ar
 from jax_ar.linear_ar.forecast import simulate
+from jax_ar.experiment import cli
 
 PHI = {1: [0.6], 2: [0.5, -0.3], 5: [0.4, -0.2, 0.1, 0.15, -0.1]}
 
@@ -42,6 +44,7 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--sm_repeats", type=int, default=2)
     args = ap.parse_args(argv)
+    check_args(args, "series length orders repeats sm_repeats")
     try:
         from statsmodels.tsa.ar_model import AutoReg
         import statsmodels
@@ -72,4 +75,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

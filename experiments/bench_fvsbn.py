@@ -16,15 +16,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments import int_option
 from jax_ar import bench, evaluate
 from jax_ar.data import binarized_mnist, files
 from jax_ar.models import registry
+from jax_ar.experiment import cli
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
-    chunk = int(opts.get("chunk", 1000))
+    chunk = int_option(opts, "chunk", 1000)
     try:
         x = binarized_mnist.load("test", opts.get("data_dir"))
         source = "binarized MNIST test split"
@@ -55,4 +57,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

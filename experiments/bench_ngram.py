@@ -22,16 +22,18 @@ import time
 
 import numpy as np
 
+from experiments import int_option
 from jax_ar import bench, ngram
 from jax_ar.data import shakespeare
 from jax_ar.ngram import reference as R
+from jax_ar.experiment import cli
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
-    nltk_chars = int(opts.get("nltk_train_chars", 0))
-    n_score = int(opts.get("nltk_score_trigrams", 2000))
+    nltk_chars = int_option(opts, "nltk_train_chars", 0, lo=0)
+    n_score = int_option(opts, "nltk_score_trigrams", 2000)
     parts = shakespeare.split(shakespeare.load_text(opts.get("data_dir")), "tfds")
     tr, va = parts["train"], parts["validation"]
     alpha = sorted(set(tr))
@@ -106,4 +108,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

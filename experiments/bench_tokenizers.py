@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import time
 
+from experiments import check_args
 from jax_ar.data import shakespeare
 from jax_ar.tokenizers.bpe import BPETokenizer
 from jax_ar.tokenizers.pretokenize import bytes_to_unicode, engine_name
+from jax_ar.experiment import cli
 
 
 def _best(fn, repeats):
@@ -56,6 +58,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--data_dir", default=None)
     args = ap.parse_args(argv)
+    check_args(args, "repeats")
+    check_args(args, "vocab", lo=256)                 # byte-level BPE starts from the 256 bytes
     text = shakespeare.load_text(args.data_dir)
     nbytes = len(text.encode("utf-8"))
     try:
@@ -116,4 +120,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

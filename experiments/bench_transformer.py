@@ -26,9 +26,11 @@ import time
 import jax
 import numpy as np
 
+from experiments import check_args
 from jax_ar import decoding, generation
 from jax_ar.models import transformer
 from jax_ar.bench import matmul_ceiling
+from jax_ar.experiment import cli
 
 
 def forward_flops(L: int, W: int, V: int, T: int, mlp: int = 4) -> float:
@@ -88,6 +90,8 @@ def main(argv=None):
     ap.add_argument("--segment", type=int, default=None)    # generate's cache-growing stretches (0: none)
     ap.add_argument("--matmul_dtype", default="float32")
     args = ap.parse_args(argv)
+    check_args(args, "new_tokens prompt context repeats eval_batch unroll")
+    check_args(args, "segment", lo=0)
     L, H, W, V = 4, 4, 128, 65
     shape = dict(vocab_size=V, num_layers=L, num_heads=H, width=W, matmul_dtype=args.matmul_dtype)
     model = transformer.build(seq_len=args.context, **shape)
@@ -142,4 +146,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

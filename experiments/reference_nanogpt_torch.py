@@ -28,8 +28,10 @@ import time
 
 import numpy as np
 
+from experiments import check_args
 from jax_ar import lm_text
 from jax_ar.data.batching import WindowData
+from jax_ar.experiment import cli
 
 
 def _model(torch, V, T, L, H, C):
@@ -78,6 +80,8 @@ def main(argv=None):
     ap.add_argument("--window", type=int, default=65, choices=(64, 65),
                     help="validation window in characters: 65 = nanoGPT's 64 predictions per window")
     args = ap.parse_args(argv)
+    check_args(args, "iters")
+    check_args(args, "seed", lo=0)
     import torch
     import torch.nn.functional as F
     torch.manual_seed(1337 + args.seed)
@@ -135,4 +139,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

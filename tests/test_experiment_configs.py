@@ -131,3 +131,15 @@ def test_bars_and_stripes_size_is_capped():
 def test_nested_library_configs_check_their_fields(make, key):
     with pytest.raises(ConfigError, match=key):
         make().validate()
+
+
+@pytest.mark.parametrize("script, argv, msg", [
+    ("bench_fvsbn", ["--chunk=0"], r"--chunk must be >= 1, got 0"),
+    ("bench_ngram", ["--nltk_score_trigrams=x"], r"--nltk_score_trigrams must be an integer, got 'x'"),
+    ("bench_ar_linear", ["--orders", "2", "0"], r"--orders must be >= 1, got 0"),
+    ("bench_tokenizers", ["--vocab", "100"], r"--vocab must be >= 256, got 100"),
+    ("bench_transformer", ["--segment=-1"], r"--segment must be >= 0, got -1"),
+])
+def test_benchmark_scripts_check_their_options_first(script, argv, msg):
+    with pytest.raises(ConfigError, match=msg):
+        importlib.import_module(f"experiments.{script}").main(argv)
