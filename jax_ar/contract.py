@@ -57,6 +57,7 @@ class ARModelBase:
     # windowed MDN, WaveNet): they can run past ``seq_len``.  The others (FVSBN, NADE, MADE,
     # PixelCNN, Transformer, ...) have one set of parameters per position and cannot.
     stationary = False
+    prefixes = False    # True: ``outputs`` also takes the first T <= seq_len elements (causal Transformer)
 
     def __post_init__(self):           # the dataclass models' __init__ calls it
         if isinstance(self.seq_len, bool) or not isinstance(self.seq_len, (int, np.integer)) or self.seq_len < 1:
@@ -91,6 +92,10 @@ class ARModelBase:
                                    vocab_size=getattr(self.dist, "vocab_size", None))
             if self.num_classes or cond is not None:
                 errors.check_labels(cond, num_classes=self.num_classes, batch=np.shape(x)[0])
+            return
+        if self.prefixes and np.ndim(x) == 2 and 1 <= np.shape(x)[1] <= self.seq_len:
+            errors.check_sequences(x, seq_len=np.shape(x)[1], kind=self.dist.kind,
+                                   vocab_size=getattr(self.dist, "vocab_size", None))
             return
         self.check_input(x, cond)
 

@@ -193,6 +193,12 @@ class OnOutputs:
     def __call__(self, key, out):
         return self.strategy(key, token_logits(self.dist, out))
 
+    def noise(self, key, shape):                 # the strategy's noise, drawn before a loop
+        return self.strategy.noise(key, shape)
+
+    def with_noise(self, g, out):
+        return self.strategy.with_noise(g, token_logits(self.dist, out))
+
 
 def for_model(pick, dist):
     """``pick`` made to read ``dist``'s ``out``: a strategy is wrapped unless ``out`` already holds

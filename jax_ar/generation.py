@@ -2,8 +2,10 @@
 
 ``generate`` = one parallel ``prefill`` over the prompt (models that have one;
 otherwise the prompt is stepped through) followed by ``lax.scan`` over
-``model.step`` with the cache pytree in the carry.  ``pick(key, logits_BxV)``
-is any decoding strategy from :mod:`jax_ar.decoding`.  ``stop_token`` ends a
+``model.step`` with the cache pytree in the carry.  ``pick`` is any decoding
+strategy from :mod:`jax_ar.decoding` (it reads logits, ``dist.log_probs(out)``
+for models whose ``out`` is something else) or any ``pick(key, out_BxP)``
+function, as in :func:`jax_ar.sampling.sample`.  ``stop_token`` ends a
 sequence: later positions are filled with ``pad_token`` and not scored.
 
 ``generate_recompute`` produces the same distribution but re-runs the full
@@ -26,9 +28,11 @@ from jax_ar import decoding, errors
 Pick = Callable[[jax.Array, jax.Array], jax.Array]
 
 
-def _default_pick(model):
-    """Pure sampling, ``decoding.Sample(1.0)``: its noise can be drawn before the loop."""
-    return decoding.Sample(1.0)
+def _pick_for(model, pick):
+    """``pick`` (default: pure sampling, ``decoding.Sample(1.0)``, whose noise can be drawn before
+    the loop) made to read the model's ``out``: strategies see logits (``decoding.for_model``), any
+    other function gets ``out`` itself, as in :func:`jax_ar.sampling.sample`."""
+    return decoding.for_model(pick or decoding.Sample(1.0), model.dist)
 
 
 def check_request(model, prompt, num_new: int, *, max_len: Optional[int] = None) -> np.ndarray:
@@ -108,7 +112,8 @@ def _step_inputs(pick, keys, shape):
     """What each step consumes: the strategy's noise, drawn for every step before the loop when the
     strategy splits its draw (``noise`` / ``with_noise``) and it fits :data:`NOISE_BUDGET`, else the
     per-step keys.  Both give the same samples."""
-    if hasattr(pick, "noise") and hasattr(pick, "with_noise") and keys.shape[0] * math.prod(shape) <= NOISE_BUDGET:
+    inner = getattr(pick, "strategy", pick)     # a strategy wrapped by decoding.for_model
+    if hasattr(inner, "noise") and hasattr(inner, "with_noise") and keys.shape[0] * math.prod(shape) <= NOISE_BUDGET:
         return jax.vmap(lambda k: pick.noise(k, shape))(keys), pick.with_noise
     return keys, pick
 
@@ -123,7 +128,7 @@ def _generate(model, params, key, prompt_BxP, *, num_new, pick, stop_token, pad_
     def body(carry, r):
         cache, x_prev = carry
         out, cache = model.step(params, cache, x_prev)
-        x = choose(r, decoding.token_logits(model.dist, out)).astype(jnp.int32)
+        x = choose(r, out).astype(jnp.int32)
         return (cache, x), (x, model.dist.log_prob(out, x))
 
     grow = segment > 0 and hasattr(model, "resize_cache")
@@ -162,7 +167,7 @@ def generate(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] =
         segment = max(64, -(-model.seq_len // 4))
     if int(segment) < 0:
         raise errors.ConfigError(f"segment must be >= 0 (0: one loop over the whole cache), got {segment}")
-    return _generate(model, params, key, jnp.asarray(p), num_new=int(num_new), pick=pick or _default_pick(model),
+    return _generate(model, params, key, jnp.asarray(p), num_new=int(num_new), pick=_pick_for(model, pick),
                      stop_token=None if stop_token is None else int(stop_token), pad_token=int(pad_token),
                      unroll=int(unroll), segment=int(segment))
 
@@ -177,7 +182,7 @@ def _generate_recompute(model, params, key, prompt_BxP, *, num_new, pick):
         t, k = inp                                   # predict position t from buf[:, :t]
         out_BxSxP = model.outputs(params, buf)       # full causal pass over the whole context
         out = jax.lax.dynamic_index_in_dim(out_BxSxP, t, axis=1, keepdims=False)
-        x = pick(k, decoding.token_logits(model.dist, out)).astype(jnp.int32)
+        x = pick(k, out).astype(jnp.int32)
         buf = jax.lax.dynamic_update_slice(buf, x[:, None], (0, t))
         return buf, (x, model.dist.log_prob(out, x))
 
@@ -190,7 +195,7 @@ def generate_recompute(model, params, key, prompt, num_new: int, *, pick: Option
     """Baseline without a cache: every step recomputes the whole context.  Returns ``(tokens, log_prob)``."""
     p = check_request(model, prompt, num_new)
     return _generate_recompute(model, params, key, jnp.asarray(p), num_new=int(num_new),
-                               pick=pick or _default_pick(model))
+                               pick=_pick_for(model, pick))
 
 
 @functools.partial(jax.jit, static_argnums=(0,), static_argnames=("num_new", "pick"))
@@ -206,7 +211,7 @@ def _generate_sliding(model, params, key, prompt_BxP, *, num_new, pick):
         window_BxS = jax.lax.dynamic_slice_in_dim(jnp.pad(buf, ((0, 0), (0, 1))), start, model.seq_len, axis=1)
         out = jax.lax.dynamic_index_in_dim(model.outputs(params, window_BxS), t - start, axis=1,
                                            keepdims=False)
-        x = pick(k, decoding.token_logits(model.dist, out)).astype(jnp.int32)
+        x = pick(k, out).astype(jnp.int32)
         return jax.lax.dynamic_update_slice(buf, x[:, None], (0, t)), x
 
     _, xs = jax.lax.scan(body, buf, (jnp.arange(P, total), jax.random.split(key, num_new)))
@@ -228,4 +233,4 @@ def generate_sliding(model, params, key, prompt, num_new: int, *, pick: Optional
     errors.check_sequences(p, seq_len=p.shape[1], kind=model.dist.kind,
                            vocab_size=model.dist.vocab_size, name="prompt")
     return _generate_sliding(model, params, key, jnp.asarray(p, jnp.int32), num_new=int(num_new),
-                             pick=pick or _default_pick(model))
+                             pick=_pick_for(model, pick))

@@ -18,7 +18,8 @@ import numpy as np
 from jax_ar import errors
 
 LN2 = math.log(2.0)
-SUM_TOL = 1e-4      # a distribution's probabilities must sum to 1 within this (float32 rounding)
+SUM_TOL = 1e-4      # a distribution's probabilities must sum to 1 within this (float32 rounding) ...
+SUM_TOL_16 = 1e-2   # ... or this for 16-bit floats (bfloat16 / float16 softmax outputs)
 
 
 def _concrete(*xs) -> bool:
@@ -26,7 +27,9 @@ def _concrete(*xs) -> bool:
 
 
 def _check_dims(dims) -> None:
-    if isinstance(dims, bool) or not isinstance(dims, (int, np.integer)) or dims < 1:
+    ok = not isinstance(dims, bool) and isinstance(dims, (int, float, np.integer, np.floating)) \
+        and float(dims).is_integer() and dims >= 1
+    if not ok:
         raise errors.ConfigError(f"dims must be an integer >= 1 (elements per example), got {dims!r}")
 
 
@@ -34,22 +37,36 @@ def _check_distribution(p, axis, name="p") -> None:
     """Concrete ``p``: finite, >= 0, summing to 1 along ``axis``."""
     if not _concrete(p):
         return
+    dt = getattr(p, "dtype", None)
+    bits = jnp.finfo(dt).bits if dt is not None and jnp.issubdtype(dt, jnp.floating) else 64
+    tol = SUM_TOL if bits >= 32 else SUM_TOL_16
     a = np.asarray(p, np.float64)
     if not np.all(np.isfinite(a)) or np.any(a < 0):
         raise errors.ValueRangeError(f"{name} must hold finite probabilities >= 0")
     total = a.sum(axis=axis)
-    if np.any(np.abs(total - 1.0) > SUM_TOL):
+    if np.any(np.abs(total - 1.0) > tol):
         worst = float(total.flat[np.argmax(np.abs(total - 1.0))])
         raise errors.ValueRangeError(f"{name} must sum to 1 along axis {axis} (a distribution), but one sums "
                                      f"to {worst:.6g}")
 
 
+def _check_broadcast(a, b, name_a, name_b) -> None:
+    """``b`` may broadcast against ``a`` only without enlarging ``a`` (else the sum over the event axis
+    would silently run over the wrong one)."""
+    try:
+        ok = np.broadcast_shapes(np.shape(a), np.shape(b)) == np.shape(a)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise errors.ShapeError(f"{name_a} has shape {np.shape(a)} but {name_b} has shape {np.shape(b)}; "
+                                f"{name_b} must have the shape of {name_a} or broadcast to it")
+
+
 def _check_log_probs(p, log_q, name="log_q") -> None:
-    """Concrete ``log_q``: the shape of ``p``, no NaN, log-probabilities (<= 0)."""
+    """Concrete ``log_q``: broadcasts to the shape of ``p`` (not beyond it), no NaN, log-probabilities (<= 0)."""
     if not _concrete(p, log_q):
         return
-    if np.shape(p) != np.shape(log_q):
-        raise errors.ShapeError(f"p has shape {np.shape(p)} but {name} has shape {np.shape(log_q)}; they must match")
+    _check_broadcast(p, log_q, "p", name)
     b = np.asarray(log_q, np.float64)
     if np.any(np.isnan(b)) or np.any(b > 1e-6):
         raise errors.ValueRangeError(f"{name} must hold log-probabilities (<= 0, no NaN); pass log(q), not q")
@@ -114,12 +131,12 @@ def kl_divergence(p, log_q, axis=-1):
 
 def kl_from_logits(logits_p, logits_q, axis=-1):
     """KL(softmax(logits_p) || softmax(logits_q)); tokens p excludes (logit -inf) contribute 0."""
-    if _concrete(logits_p, logits_q) and np.shape(logits_p) != np.shape(logits_q):
-        raise errors.ShapeError(f"logits_p has shape {np.shape(logits_p)} but logits_q has shape "
-                                f"{np.shape(logits_q)}; they must match")
+    if _concrete(logits_p, logits_q):
+        _check_broadcast(logits_p, logits_q, "logits_p", "logits_q")
     lp = jax.nn.log_softmax(logits_p, axis=axis)
     lq = jax.nn.log_softmax(logits_q, axis=axis)
-    return jnp.sum(jnp.where(lp > -jnp.inf, jnp.exp(lp) * (lp - lq), 0.0), axis=axis)
+    m = lp > -jnp.inf                     # masked inside too, so gradients stay finite
+    return jnp.sum(jnp.exp(lp) * jnp.where(m, lp - jnp.where(m, lq, 0.0), 0.0), axis=axis)
 
 
 def summary(log_probs, dims: int) -> dict:

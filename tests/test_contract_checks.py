@@ -179,3 +179,25 @@ def test_gaussian_and_logistic_log_prob_stay_finite_at_tiny_scales():
 def test_bad_seq_len_is_refused_when_the_model_is_built(name, seq_len):
     with pytest.raises(ConfigError, match=rf"seq_len must be an integer >= 1, got {seq_len}"):
         registry.build(name, seq_len=seq_len)
+
+
+def test_review_fixes_custom_picks_prefixes_and_broadcasting():
+    # a custom pick gets the model's out (as in sampling.sample): FVSBN with logit +5 samples ones
+    m, p = tiny("fvsbn")
+    p = {"W": jnp.zeros_like(p["W"]), "b": jnp.full_like(p["b"], 5.0)}           # p(x_t = 1) = 0.993
+    x, _ = sampling.sample(m, p, K, 64, pick=m.dist.sample)
+    toks, _, _ = generation.generate(m, p, K, np.ones((64, 1), np.int32), m.seq_len - 1, pick=m.dist.sample)
+    assert np.asarray(x).mean() > 0.9 and np.asarray(toks).mean() > 0.9
+    toks, _, _ = generation.generate(m, p, K, np.ones((64, 1), np.int32), m.seq_len - 1)   # default: Sample(1)
+    assert np.asarray(toks).mean() > 0.9
+    # a causal Transformer takes the first T <= seq_len tokens eagerly, as under jit
+    t, tp = tiny("transformer_prenorm")
+    short = np.zeros((2, t.seq_len - 1), np.int32)
+    np.testing.assert_allclose(np.asarray(t.outputs(tp, short)), np.asarray(jax.jit(t.outputs)(tp, short)),
+                               rtol=1e-6, atol=1e-6)
+    # one q for every row of p broadcasts; a q that would enlarge p is refused
+    pp = np.array([[0.5, 0.5], [0.25, 0.75]])
+    assert metrics.cross_entropy(pp, np.log([0.5, 0.5])).shape == (2,)
+    g = jax.grad(lambda a: metrics.kl_from_logits(a, jnp.zeros(3)))(jnp.array([0.0, -jnp.inf, 1.0]))
+    assert np.all(np.isfinite(np.asarray(g)))
+    assert metrics.bits_per_dim(100.0, 784.0) == pytest.approx(100.0 / (784 * np.log(2)))

@@ -158,12 +158,13 @@ def _gram_shifted(z, p: int):
     return G, b
 
 
-def _finish(beta, ssr, n, m):
+def _finish(beta, ssr, n, m, scale):
+    """(c, phi, sigma2, nobs, llf) and the targets' variance ``scale`` (for the singularity check)."""
     sigma2 = ssr / n
     phi = beta[1:]
     c = beta[0] + m * (1.0 - jnp.sum(phi))
     llf = -0.5 * n * (math.log(2 * math.pi) + jnp.log(sigma2) + 1.0)
-    return c, phi, sigma2, n, llf
+    return c, phi, sigma2, n, llf, scale
 
 
 SINGULAR_RTOL = 1e-12   # innovation variance below this fraction of the series' variance: an exact fit
@@ -178,7 +179,7 @@ def _fit_short(xh, p: int):
     N = z.shape[0] - p
     # at the least-squares solution RSS = y'y - beta'A'y (y'y = sum z_t^2 over the targets)
     yy = jnp.sum(z[p:] * z[p:])
-    return _finish(beta, jnp.maximum(yy - beta @ b, 0.0), jnp.asarray(N, z.dtype), m)
+    return _finish(beta, jnp.maximum(yy - beta @ b, 0.0), jnp.asarray(N, z.dtype), m, yy / N)
 
 
 def _fit_kernel(xh, w, p: int):
@@ -197,7 +198,8 @@ def _fit_kernel(xh, w, p: int):
         r = y - A @ beta
         return acc + jnp.sum(wi * r * r)
 
-    return _finish(beta, _scan_rows(z, w, p, rss, jnp.zeros(())), jnp.sum(w), m)
+    return _finish(beta, _scan_rows(z, w, p, rss, jnp.zeros(())), jnp.sum(w), m,
+                   jnp.sum(w * z[p:] * z[p:]) / jnp.sum(w))
 
 
 def _history_and_weights(x, p: int, pad: bool):
@@ -211,10 +213,10 @@ _fit_short_one = jax.jit(_fit_short, static_argnums=(1,))
 _fit_short_many = jax.jit(jax.vmap(_fit_short, in_axes=(0, None)), static_argnums=(1,))
 
 
-def _to_fit(res, x, p: int) -> ARFit:
+def _to_fit(res, p: int) -> ARFit:
     """The fit, or a clear error where the regression has no unique, finite MLE."""
-    f = ARFit(*[np.asarray(r) for r in res])
-    scale = np.var(np.asarray(x, np.float64), axis=-1)                 # per series
+    *fields, scale = [np.asarray(r) for r in res]
+    f = ARFit(*fields)
     bad = ~(np.isfinite(f.c) & np.all(np.isfinite(f.phi), axis=-1) & np.isfinite(f.sigma2)
             & (f.sigma2 > SINGULAR_RTOL * scale))
     if np.any(bad):
@@ -248,7 +250,7 @@ def fit(x, p: int, *, pad: bool = False) -> ARFit:
             res = _fit_short_many(xh, p)
         else:  # a batch of long series: one at a time through the chunked kernel
             res = [np.stack(r) for r in zip(*[_fit_one(h, w, p) for h in xh])]
-        return _to_fit(jax.block_until_ready(res), a, p)
+        return _to_fit(jax.block_until_ready(res), p)
 
 
 def fit_pooled(series: list, p: int, *, pad: bool = False) -> ARFit:
@@ -263,7 +265,7 @@ def fit_pooled(series: list, p: int, *, pad: bool = False) -> ARFit:
         raise errors.ConfigError(f"AR({p}) with intercept needs at least {p + 1} regression rows, got {int(w.sum())}")
     with jax.enable_x64(True):
         res = jax.block_until_ready(_fit_one(jnp.asarray(xh), jnp.asarray(w), p))
-    return _to_fit(res, np.concatenate([np.asarray(s, np.float64) for s in series]), p)
+    return _to_fit(res, p)
 
 
 def _pooled_layout(series, p: int, pad: bool):

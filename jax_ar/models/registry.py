@@ -93,7 +93,7 @@ def build(name: str, **kwargs):
         return e.build(**kwargs)
     except TypeError as err:
         m = re.search(r"unexpected keyword argument '(\w+)'", str(err))
-        if m is None:
+        if m is None or m.group(1) not in kwargs:       # a bug inside a builder stays a TypeError
             raise
         known = _accepted(e.build)
         hint = f"; it takes {', '.join(known)}" if known else ""

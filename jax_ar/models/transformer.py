@@ -228,6 +228,7 @@ def _map_kv(cache, fn):
 @dataclasses.dataclass(frozen=True, eq=False)
 class TransformerARModel(LinenARModel):
     """The contract adapter plus ``prefill`` and a dropout-aware ``outputs_train``."""
+    prefixes = True     # a causal pass over the first T <= seq_len tokens is the same pass, cut short
 
     def __post_init__(self):
         super().__post_init__()

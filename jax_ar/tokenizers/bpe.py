@@ -50,26 +50,22 @@ def check_text(text) -> None:
 
 
 def check_ids(ids, vocab_size: int) -> list[int]:
-    """Return ``ids`` as a list of ints, or raise ValueRangeError for ids outside the vocabulary."""
-    if isinstance(ids, np.ndarray):
-        if ids.ndim != 1 or not (np.issubdtype(ids.dtype, np.integer) or ids.size == 0):
-            raise ValueRangeError(f"token ids must be a 1-D integer array, got shape {ids.shape} "
-                                  f"dtype {ids.dtype}")
-        ids = ids.tolist()
-    else:
-        if isinstance(ids, (str, bytes)):
-            raise ValueRangeError(f"token ids must be a sequence of integers, got {type(ids).__name__}")
-        ids = list(ids)
-        bad = next((i for i in ids if isinstance(i, bool) or not isinstance(i, numbers.Integral)), None)
-        if bad is not None:
-            raise ValueRangeError(f"token ids must be integers, got {bad!r}")
-        ids = [int(i) for i in ids]
-    if ids:
-        lo, hi = min(ids), max(ids)
-        if lo < 0 or hi >= vocab_size:
-            bad = lo if lo < 0 else hi
-            raise ValueRangeError(f"token id {bad} is outside the vocabulary [0, {vocab_size - 1}]")
-    return ids
+    """Return ``ids`` (a list, numpy or jax array of integers) as a list of ints, or raise
+    ValueRangeError for non-integer ids or ids outside the vocabulary (checked vectorised)."""
+    if isinstance(ids, (str, bytes)):
+        raise ValueRangeError(f"token ids must be a sequence of integers, got {type(ids).__name__}")
+    try:
+        a = np.asarray(ids)
+    except (TypeError, ValueError) as e:
+        raise ValueRangeError(f"token ids must be a 1-D sequence of integers ({e})") from None
+    if a.size == 0:
+        return []
+    if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
+        raise ValueRangeError(f"token ids must be a 1-D sequence of integers, got shape {a.shape} dtype {a.dtype}")
+    lo, hi = int(a.min()), int(a.max())
+    if lo < 0 or hi >= vocab_size:
+        raise ValueRangeError(f"token id {lo if lo < 0 else hi} is outside the vocabulary [0, {vocab_size - 1}]")
+    return a.tolist()
 
 
 class BPETokenizer:
