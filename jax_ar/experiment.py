@@ -169,11 +169,19 @@ def start(topic: str, config_cls, budgets: dict, argv: list[str] | None = None) 
 
 
 def check_new_workdir(d: Path, hint: str) -> None:
-    """Refuse a run directory that exists and holds anything, so nothing saved there is overwritten."""
-    names = sorted(p.name for p in d.iterdir()) if d.is_dir() else []
+    """Refuse a run directory that exists and holds anything, so nothing saved there is overwritten.
+
+    Empty files are allowed: the log a shell creates when the run's output is
+    redirected into its own directory (``> DIR/log.txt``) holds nothing yet.
+    """
+    names = sorted(p.name for p in d.iterdir() if not _empty_file(p)) if d.is_dir() else []
     if names:
         raise CheckpointError(f"--workdir {str(d)!r} already holds files ({', '.join(names[:5])}"
                               f"{', ...' if len(names) > 5 else ''}); {hint}")
+
+
+def _empty_file(p: Path) -> bool:
+    return p.is_file() and not p.is_symlink() and p.stat().st_size == 0
 
 
 def _multi_process(cfg) -> bool:

@@ -54,6 +54,18 @@ def test_users_own_folder_is_not_written(tmp_path):
     assert (tmp_path / "config.json").read_text() == "mine"
 
 
+def test_workdir_holding_only_an_empty_log_is_accepted(tmp_path):
+    (tmp_path / "log.txt").touch()                   # `... --workdir=D > D/log.txt` creates it first
+    start(tmp_path)
+    assert (tmp_path / "config.json").exists() and (tmp_path / "log.txt").read_text() == ""
+    d = tmp_path / "other"
+    d.mkdir()
+    (d / "log.txt").touch()
+    (d / "sub").mkdir()                              # an empty directory still counts as something there
+    with pytest.raises(CheckpointError, match=r"already holds files \(sub\)"):
+        start(d)
+
+
 def test_empty_or_new_workdir_and_resume_of_a_run_are_accepted(tmp_path):
     start(tmp_path)                                  # exists, empty
     assert json.loads((tmp_path / "config.json").read_text())["width"] == 8

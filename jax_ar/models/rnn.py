@@ -85,26 +85,13 @@ class CharRNN(nn.Module):
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class CharRNNModel(LinenARModel):
-    """Contract adapter that also rejects out-of-vocabulary ids on every entry point.
+    """Contract adapter with the RNN's own entry points (``forward``, ``initial_state``).
 
-    (An embedding lookup would otherwise clamp a bad id silently.)
+    Stationary: ``outputs`` takes sequences of any length; the shared checks of
+    :class:`jax_ar.contract.ARModelBase` reject out-of-vocabulary ids on every
+    entry point (an embedding lookup would otherwise clamp a bad id silently).
     """
     stationary = True
-
-    def _check_tokens(self, x, name):
-        if errors.is_traced(x):
-            return
-        flat_1xN = np.asarray(x).reshape(1, -1)
-        errors.check_sequences(flat_1xN, seq_len=flat_1xN.shape[1], kind="categorical",
-                               vocab_size=self.dist.vocab_size, name=name)
-
-    def outputs(self, params, x, cond=None):
-        self._check_tokens(x, "x")
-        return super().outputs(params, x, cond)
-
-    def step(self, params, cache, x_prev):
-        self._check_tokens(x_prev, "x_prev")
-        return super().step(params, cache, x_prev)
 
     def forward(self, params, inputs_BxT, state):
         """Teacher-forced logits and final state for a window (see :meth:`CharRNN.forward`)."""
