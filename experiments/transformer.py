@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from experiments import at_least, one_of
-from jax_ar import experiment, generation, lm_text
+from jax_ar import experiment, generation, lm_text, runs
 from jax_ar.contract import param_count
 from jax_ar.data.batching import WindowData
 from jax_ar.models import transformer
@@ -125,9 +125,11 @@ def main(argv=None):
                   tie_weights=cfg.tie_weights, use_bias=cfg.use_bias, dropout=cfg.dropout,
                   activation=cfg.activation, matmul_dtype=cfg.matmul_dtype,
                   sinusoid_scale=cfg.sinusoid_scale)
+    if tok is not None:                  # jax_ar.sample / jax_ar.eval read the run's text with it
+        tok.save(run.path(runs.TOKENIZER_FILE))
     run.describe(model=f"transformer_{cfg.norm}norm", model_kwargs=kwargs,   # registry name: runs.load_run
                  dataset={"name": "tiny_shakespeare", "split": "nanogpt", "tokenizer": cfg.tokenizer,
-                          **({"vocab": data["vocab"]} if tok is None else {})})   # jax_ar.sample decodes with it
+                          **({"vocab": data["vocab"]} if tok is None else {"tokenizer_file": runs.TOKENIZER_FILE})})
     model = transformer.build(**kwargs)
     valid_w = lm_text.eval_windows(data["validation"], cfg.block)
     if cfg.eval_windows:

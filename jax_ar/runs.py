@@ -64,8 +64,25 @@ def read_run(workdir) -> dict:
     return info
 
 
+TOKENIZER_FILE = "tokenizer.json"
+
+
+def load_tokenizer(workdir, info: dict):
+    """The tokenizer a text run saved in its directory (``dataset["tokenizer_file"]``), or None for
+    character runs (their vocabulary is in ``run.json``) and runs that saved none."""
+    name = info.get("dataset", {}).get("tokenizer_file")
+    if not name:
+        return None
+    f = Path(workdir) / name
+    if not f.is_file():
+        raise CheckpointError(f"run {str(workdir)!r} names its tokenizer file {name!r}, which is missing; "
+                              f"without it the token ids cannot be read as text")
+    from jax_ar import tokenizers
+    return tokenizers.load(f)
+
+
 def load_run(workdir):
-    """(info, model, best_params) of a saved run."""
+    """(info, model, best_params) of a saved run; ``info["best_step"]`` is the step those params come from."""
     info = read_run(workdir)
     if not registry.entry(info["model"]).trainable:
         raise CheckpointError(f"run {str(workdir)!r} is a count-based {info['model']!r} run: it saves no model "
@@ -78,7 +95,7 @@ def load_run(workdir):
     template = model.init(jax.random.PRNGKey(0))
     ck = Checkpointer(workdir)
     try:
-        _, params = ck.restore_best(template)
+        step, params = ck.restore_best(template)
     finally:
         ck.close()
-    return info, model, params
+    return dict(info, best_step=int(step)), model, params

@@ -3,6 +3,7 @@ generated stand-in for the text file) and reproduces the experiment's own figure
 writes its samples as text."""
 import json
 
+import jax
 import numpy as np
 import pytest
 
@@ -46,7 +47,8 @@ def test_eval_text_errors_name_the_problem(text_run):
     data, run = text_run
     with pytest.raises(ConfigError, match=r"'nanogpt' split has 0 test characters.*use --split=validation"):
         eval_cli.main([f"--workdir={run}", f"--data_dir={data}"])
-    with pytest.raises(ConfigError, match=r"cannot be reloaded by name: only character-level"):
+    with pytest.raises(ConfigError, match=r"cannot be reloaded by name: only tiny_shakespeare runs.*character-level "
+                                          r"or with their tokenizer saved"):
         data_registry.load_split({"name": "tiny_shakespeare", "split": "nanogpt", "tokenizer": "bpe"},
                                  "validation", data, seq_len=32)
 
@@ -72,3 +74,85 @@ def test_a_text_of_another_length_is_refused_unless_allowed(tmp_path, monkeypatc
         shakespeare.load_text(tmp_path)
     monkeypatch.setenv(shakespeare.ALLOW_OTHER_TEXT, "1")
     assert len(shakespeare.load_text(tmp_path)) == 150
+
+
+def sample_file(run, *args):
+    before = set(run.glob("samples_cli*.txt"))
+    sample_cli.main([f"--workdir={run}", *args])
+    (new,) = set(run.glob("samples_cli*.txt")) - before
+    return new.read_text()
+
+
+def draw(run, *args, num=2):
+    """The token ids the CLI would write (its options, the run's model)."""
+    from jax_ar import runs
+    _, _, opts = runs.parse_cli([f"--workdir={run}", *args], "t", sample_cli.OPTIONS, "")
+    info, model, params = runs.load_run(run)
+    prompt = sample_cli.encode_prompt(info["dataset"], None, opts["prompt"]) if opts["prompt"] else None
+    return sample_cli.draw(model, params, jax.random.PRNGKey(opts["seed"]), num, prompt_P=prompt,
+                           length=opts["length"], pick=sample_cli.make_pick(opts))
+
+
+def test_sample_cli_prompt_length_and_strategies(text_run):
+    _, run = text_run                                          # block 32, characters "abc de\n"
+    vocab = json.loads((run / "run.json").read_text())["dataset"]["vocab"]
+    greedy = draw(run, "--prompt=ab", "--length=10", "--strategy=greedy")
+    assert greedy.shape == (2, 12) and (greedy[0] == greedy[1]).all()
+    assert "".join(vocab[i] for i in greedy[0, :2]) == "ab"
+    np.testing.assert_array_equal(draw(run, "--prompt=ab", "--length=10", "--strategy=top_k", "--k=1",
+                                       "--seed=3"), greedy)     # top-k with k = 1 is greedy
+    assert draw(run, "--length=70", "--strategy=top_p", "--p=0.9", "--temperature=0.8").shape == (2, 70)
+    assert draw(run, "--prompt=abc", "--length=40").shape == (2, 43)   # past the 32-position context: it slides
+    text = sample_file(run, "--num=1", "--prompt=ab", "--length=10", "--strategy=greedy")
+    assert text == "".join(vocab[i] for i in greedy[0]) + "\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--k=5"], r"--k do\(es\) not apply to --strategy=sample"),
+    (["--strategy=greedy", "--temperature=0.5"], r"--temperature do\(es\) not apply to --strategy=greedy"),
+    (["--strategy=top_k"], r"--strategy=top_k needs --k=K"),
+    (["--strategy=beam"], r"unknown --strategy='beam'; choose one of sample, greedy, top_k, top_p"),
+    (["--prompt=abz"], r"--prompt has characters outside the run's vocabulary: \['z'\]"),
+    (["--length=-1"], r"--length must be an integer >= 0"),
+    (["--prompt=" + "a" * 32], r"the 32-element prompt fills the model's context of 32; give --length=N"),
+])
+def test_sample_cli_bad_options_name_the_problem(text_run, args, message):
+    _, run = text_run
+    with pytest.raises(ConfigError, match=message):
+        sample_cli.main([f"--workdir={run}", *args])
+
+
+@pytest.fixture(scope="module")
+def bpe_run(text_run, tmp_path_factory):
+    from experiments import transformer
+    data, _ = text_run
+    run = tmp_path_factory.mktemp("bpe_run")
+    transformer.main(["--budget=smoke", f"--data_dir={data}", f"--workdir={run}", "--eval_windows=0",
+                      "--tokenizer=bpe", "--bpe_vocab=270", "--sample_tokens=4", "--timing_steps=1"])
+    return data, run
+
+
+def test_bpe_run_saves_its_tokenizer_for_eval_and_sample(bpe_run):
+    data, run = bpe_run
+    assert (run / "tokenizer.json").is_file()
+    saved = json.loads((run / "result.json").read_text())
+    rec = eval_cli.main([f"--workdir={run}", f"--data_dir={data}", "--split=validation"])
+    for k in ("loss_all_positions", "bits_per_char", "tokens_per_char"):   # the experiment's own figures
+        assert rec[k] == saved[k]
+    assert rec["loss_nanogpt"] == saved["value"]
+    text = sample_file(run, "--num=1", "--prompt=ab c", "--length=12")
+    assert text.startswith("ab c")                 # then 12 tokens of an untrained byte-level model
+
+
+def test_sample_cli_prompt_needs_a_text_run(tmp_path):
+    from experiments import fvsbn
+    fvsbn.main(["--budget=smoke", f"--workdir={tmp_path}", "--train.steps=2", "--train.eval_every=2"])
+    with pytest.raises(ConfigError, match=r"--prompt needs a text run"):
+        sample_cli.main([f"--workdir={tmp_path}", "--prompt=ab"])
+    with pytest.raises(ConfigError, match=r"an image run samples whole images \(16 pixels\); leave out --length"):
+        sample_cli.main([f"--workdir={tmp_path}", "--length=17"])
+    from jax_ar import runs
+    _, model, params = runs.load_run(tmp_path)
+    with pytest.raises(ConfigError, match=r"parameters for 16 positions, so one sample holds at most 16 elements; "
+                                          r"ask for --length <= 16"):
+        sample_cli.draw(model, params, jax.random.PRNGKey(0), 2, length=17)

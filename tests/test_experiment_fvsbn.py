@@ -28,6 +28,7 @@ def test_eval_and_sample_cli_rebuild_the_run(smoke_run, capsys):
     rec = eval_cli.main([f"--workdir={smoke_run}", "--split=test"])
     saved = json.loads((smoke_run / "result.json").read_text())
     assert rec["value"] == pytest.approx(saved["value"], abs=1e-3)
+    assert rec["steps"] == saved["best_step"]               # the step of the evaluated (best) params
     sample_cli.main([f"--workdir={smoke_run}", "--num=4"])
     assert (smoke_run / "samples_cli.png").is_file()
 

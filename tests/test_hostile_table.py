@@ -88,6 +88,11 @@ def eval_cli(*args):
     return eval_mod.main(list(args))
 
 
+def sample_cli(*args):
+    from jax_ar import sample as sample_mod
+    return sample_mod.main(list(args))
+
+
 def escape_symlink(tmp):
     run = start(tmp, "--budget=smoke")
     (run.dir / "link").symlink_to(tmp)
@@ -269,6 +274,12 @@ ROWS = [
      ConfigError, r"unknown option\(s\) \['foo'\]; jax_ar.eval takes --workdir, --split, --data_dir"),
     ("run directory", "`jax_ar.eval` without `--workdir`", lambda t: eval_cli(),
      ConfigError, r"--workdir=RUN is required"),
+    ("run directory", "`jax_ar.sample` with an option of another decoding strategy",
+     lambda t: sample_cli("--workdir=x", "--strategy=greedy", "--temperature=0.7"),
+     ConfigError, r"--temperature do\(es\) not apply to --strategy=greedy \(it takes no options\)"),
+    ("run directory", "`jax_ar.sample --strategy=top_k` without `--k`",
+     lambda t: sample_cli("--workdir=x", "--strategy=top_k"),
+     ConfigError, r"--strategy=top_k needs --k=K \(the number of tokens kept, >= 1\)"),
     ("output path", "output name with `..`", lambda t: start(t, "--budget=smoke").path("../outside.txt"),
      ConfigError, r"output name '../outside.txt' would escape the run directory"),
     ("output path", "absolute output name", lambda t: start(t, "--budget=smoke").path("/tmp/x.png"),

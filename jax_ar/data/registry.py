@@ -7,6 +7,8 @@ used to write samples.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from jax_ar.errors import ConfigError
 
 _SPLIT_SEED = {"train": 0, "valid": 1, "validation": 1, "test": 2}
@@ -18,8 +20,9 @@ def _synthetic_split(split):
     return _SPLIT_SEED[split]
 
 
-def load_split(spec: dict, split: str, data_dir=None, *, seq_len: int | None = None):
-    """``seq_len``: window length for the text data sets (the model's)."""
+def load_split(spec: dict, split: str, data_dir=None, *, seq_len: int | None = None, tokenizer=None):
+    """``seq_len``: window length for the text data sets (the model's); ``tokenizer``: the one a
+    token-level text run saved (:func:`jax_ar.runs.load_tokenizer`)."""
     name = spec.get("name")
     if name == "binarized_mnist":
         from jax_ar.data import binarized_mnist
@@ -35,19 +38,21 @@ def load_split(spec: dict, split: str, data_dir=None, *, seq_len: int | None = N
         s = chain.sample(L * num, seed=10 + _synthetic_split(split))
         return s.reshape(num, L), None
     if name == "tiny_shakespeare":
-        return _shakespeare_windows(spec, split, data_dir, seq_len), None
+        return _shakespeare_windows(spec, split, data_dir, seq_len, tokenizer), None
     raise ConfigError(f"unknown dataset {name!r}; known: binarized_mnist, bars_and_stripes, markov, "
-                      f"tiny_shakespeare (character runs)")
+                      f"tiny_shakespeare")
 
 
-def _shakespeare_windows(spec: dict, split: str, data_dir, seq_len):
-    """Every non-overlapping ``seq_len``-character window of one split, as the text experiments score it."""
+def _shakespeare_windows(spec: dict, split: str, data_dir, seq_len, tokenizer=None):
+    """Every non-overlapping ``seq_len``-token window of one split, as the text experiments score it."""
     from jax_ar import lm_text
     from jax_ar.data import shakespeare
     scheme = spec.get("split", spec.get("scheme"))
-    if scheme not in ("nanogpt", "tfds") or spec.get("tokenizer", "char") != "char":
-        raise ConfigError(f"this run's data ({spec}) cannot be reloaded by name: only character-level "
-                          f"tiny_shakespeare runs with the 'nanogpt' or 'tfds' split can")
+    level = spec.get("tokenizer", "char")
+    if scheme not in ("nanogpt", "tfds") or (level != "char" and tokenizer is None):
+        raise ConfigError(f"this run's data ({ {k: v for k, v in spec.items() if k != 'vocab'} }) cannot be "
+                          f"reloaded by name: only tiny_shakespeare runs with the 'nanogpt' or 'tfds' split, "
+                          f"character-level or with their tokenizer saved in the run directory, can")
     if not seq_len:
         raise ConfigError("tiny_shakespeare windows need the model's seq_len")
     part = {"valid": "validation"}.get(split, split)
@@ -55,10 +60,13 @@ def _shakespeare_windows(spec: dict, split: str, data_dir, seq_len):
     parts = shakespeare.split(text, scheme)
     if part not in parts:
         raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(parts)}")
-    if len(parts[part]) < seq_len:
-        raise ConfigError(f"the {scheme!r} split has {len(parts[part])} {part} characters, fewer than one "
-                          f"{seq_len}-character window" + ("; use --split=validation" if scheme == "nanogpt" else ""))
-    return lm_text.eval_windows(shakespeare.encode_chars(parts[part], shakespeare.char_vocab(text)), seq_len)
+    ids = (shakespeare.encode_chars(parts[part], shakespeare.char_vocab(text)) if level == "char"
+           else np.asarray(tokenizer.encode(parts[part]), np.int32))
+    if len(ids) < seq_len:
+        unit = "characters" if level == "char" else "tokens"
+        raise ConfigError(f"the {scheme!r} split has {len(ids)} {part} {unit}, fewer than one "
+                          f"{seq_len}-{unit[:-1]} window" + ("; use --split=validation" if scheme == "nanogpt" else ""))
+    return lm_text.eval_windows(ids, seq_len)
 
 
 def info(spec: dict) -> dict:
