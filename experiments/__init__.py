@@ -69,6 +69,16 @@ def check_image_data(cfg) -> None:
     synthetic.check_bas_n(cfg.bas_n, "bas_n")
 
 
+def image_splits(cfg, data_dir, *, train_limit: int = 0, valid_limit: int = 0):
+    """``(spec, x_train, x_valid, x_test)`` of ``cfg.dataset`` (binarized MNIST, or bars-and-stripes of
+    side ``cfg.bas_n``): the first ``train_limit`` / ``valid_limit`` examples (0: all); ``spec`` is
+    the data set as a run records it (``run.describe``)."""
+    from jax_ar.data import registry as data_registry
+    spec = {"name": cfg.dataset} if cfg.dataset == "binarized_mnist" else {"name": cfg.dataset, "n": cfg.bas_n}
+    x_train, x_valid, x_test = (data_registry.load_split(spec, s, data_dir)[0] for s in ("train", "valid", "test"))
+    return spec, x_train[:train_limit or None], x_valid[:valid_limit or None], x_test
+
+
 # ---------------------------------------------- benchmark scripts (argparse / hand-parsed options)
 def int_option(opts: dict, key: str, default: int, lo: int = 1) -> int:
     """A hand-parsed ``--key=N`` option: an integer >= ``lo``, else a ConfigError naming it."""

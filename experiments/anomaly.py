@@ -15,7 +15,7 @@ import dataclasses
 import jax
 import numpy as np
 
-from experiments import at_least, check_image_data, within
+from experiments import at_least, check_image_data, image_splits, within
 from jax_ar import experiment, images
 from jax_ar.anomaly import attack, classifier, pipeline, purify, scores
 from jax_ar.contract import param_count
@@ -71,12 +71,9 @@ BUDGETS = {
 def main(argv=None):
     run = experiment.start("anomaly", Config, BUDGETS, argv)
     cfg = run.cfg
-    spec = {"name": cfg.dataset} if cfg.dataset == "binarized_mnist" else {"name": cfg.dataset, "n": cfg.bas_n}
-    x_train, _ = data_registry.load_split(spec, "train", run.data_dir)
-    x_train = x_train[:cfg.train_limit] if cfg.train_limit else x_train
+    spec, x_train, x_valid, x_test = image_splits(cfg, run.data_dir, train_limit=cfg.train_limit)
     # random subsets: the MNIST test file is sorted by digit
-    x_valid = pipeline.subsample(data_registry.load_split(spec, "valid", run.data_dir)[0], cfg.num_test, 1)
-    x_test = pipeline.subsample(data_registry.load_split(spec, "test", run.data_dir)[0], cfg.num_test, 2)
+    x_valid, x_test = pipeline.subsample(x_valid, cfg.num_test, 1), pipeline.subsample(x_test, cfg.num_test, 2)
     shape, D = data_registry.info(spec)["shape"], x_train.shape[1]
 
     # 1. the likelihood model (MADE, one raster-order mask) and the background model

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from experiments import at_least, check_image_data
+from experiments import at_least, check_image_data, image_splits
 from jax_ar import evaluate, experiment, images, sampling
 from jax_ar.data.batching import ArrayData
 from jax_ar.train import TrainConfig, fit
@@ -61,12 +61,7 @@ def penalized_loss(model, cfg, image_shape):
 def main(argv=None):
     run = experiment.start("fvsbn", Config, BUDGETS, argv)
     cfg = run.cfg
-    spec = {"name": cfg.dataset} if cfg.dataset == "binarized_mnist" else {"name": cfg.dataset, "n": cfg.bas_n}
-    x_train, _ = data_registry.load_split(spec, "train", run.data_dir)
-    if cfg.train_limit:
-        x_train = x_train[:cfg.train_limit]
-    x_valid, _ = data_registry.load_split(spec, "valid", run.data_dir)
-    x_test, _ = data_registry.load_split(spec, "test", run.data_dir)
+    spec, x_train, x_valid, x_test = image_splits(cfg, run.data_dir, train_limit=cfg.train_limit)
     D = x_train.shape[1]
     kwargs = {"seq_len": D}
     run.describe(model="fvsbn", model_kwargs=kwargs, dataset=spec)

@@ -9,7 +9,7 @@ import dataclasses
 import jax
 import numpy as np
 
-from experiments import at_least, check_image_data
+from experiments import at_least, check_image_data, image_splits
 from jax_ar import evaluate, experiment, host, images, sampling
 from jax_ar.contract import param_count
 from jax_ar.data import registry as data_registry
@@ -55,12 +55,8 @@ BUDGETS = {
 def main(argv=None):
     run = experiment.start("nade", Config, BUDGETS, argv)
     cfg = run.cfg
-    spec = {"name": cfg.dataset} if cfg.dataset == "binarized_mnist" else {"name": cfg.dataset, "n": cfg.bas_n}
-    x_train, _ = data_registry.load_split(spec, "train", run.data_dir)
-    x_valid, _ = data_registry.load_split(spec, "valid", run.data_dir)
-    x_test, _ = data_registry.load_split(spec, "test", run.data_dir)
-    x_train = x_train[:cfg.train_limit] if cfg.train_limit else x_train
-    x_valid = x_valid[:cfg.valid_limit] if cfg.valid_limit else x_valid
+    spec, x_train, x_valid, x_test = image_splits(cfg, run.data_dir, train_limit=cfg.train_limit,
+                                                  valid_limit=cfg.valid_limit)
     host.one_arena_if_over_thread_heap(4 * cfg.train.batch_size * x_train.shape[1] * cfg.hidden_size)  # [B, D, H]
     kwargs = {"seq_len": x_train.shape[1], "hidden_size": cfg.hidden_size, "activation": cfg.activation,
               "prefix": cfg.prefix}

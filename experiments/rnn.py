@@ -55,6 +55,7 @@ def main(argv=None):
     run = experiment.start("rnn", Config, BUDGETS, argv)
     cfg = run.cfg
     vocab, streams = char_lm.load_streams(run.data_dir, cfg.train_limit)
+    char_lm.prompt_ids(cfg.prompt, vocab)     # a --prompt outside the text's characters fails now, not after training
     V = len(vocab)
     cells = items(cfg.cells)
     kwargs_all = {c: char_lm.build_matched(c, V, cfg.target_params, layers=cfg.layers, embed=cfg.embed)[1]
@@ -65,6 +66,8 @@ def main(argv=None):
     for cell in cells:
         model, kwargs = char_lm.build_matched(cell, V, cfg.target_params, layers=cfg.layers, embed=cfg.embed)
         print(f"== {cell}: {kwargs}", flush=True)
+        run.describe(model=f"char_{cell}", model_kwargs=kwargs, subdir=cell,     # jax_ar.sample --workdir=RUN/cell
+                     dataset={"name": "tiny_shakespeare", "split": "tfds", "vocab": vocab})
         params, hist = tbptt.train(model, cfg.train, streams["train"], streams["validation"],
                                    workdir=run.path(cell), resume=run.resume)
         ev = char_lm.evaluate_streams(model, params, {k: streams[k] for k in ("validation", "test", "nanogpt_val")},

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from experiments import at_least, check_image_data, within
+from experiments import at_least, check_image_data, image_splits, within
 from jax_ar import distributed, experiment
 from jax_ar.errors import ConfigError
 from jax_ar.train import TrainConfig
@@ -74,16 +74,11 @@ def main(argv=None):
 
     from jax_ar import evaluate
     from jax_ar.contract import param_count
-    from jax_ar.data import registry as data_registry
     from jax_ar.data.batching import ArrayData
     from jax_ar.models import registry
     from jax_ar.train import fit
 
-    spec = {"name": cfg.dataset} if cfg.dataset == "binarized_mnist" else {"name": cfg.dataset, "n": cfg.bas_n}
-    x_train, _ = data_registry.load_split(spec, "train", run.data_dir)
-    x_train = x_train[:cfg.num_train] if cfg.num_train else x_train
-    x_valid, _ = data_registry.load_split(spec, "valid", run.data_dir)
-    x_test, _ = data_registry.load_split(spec, "test", run.data_dir)
+    spec, x_train, x_valid, x_test = image_splits(cfg, run.data_dir, train_limit=cfg.num_train)
     extra = json.loads(cfg.model_args) if cfg.model_args else {}   # a JSON object (Config.validate)
     kwargs = {**registry.entry(cfg.model).tiny, "seq_len": int(x_train.shape[1]), **extra}
     run.describe(model=cfg.model, model_kwargs=kwargs, dataset=spec)

@@ -234,8 +234,9 @@ class Gaussian:
 
 
 @dataclasses.dataclass(frozen=True)
-class MixtureOfGaussians:
-    """Continuous event; ``out[..., 3K]`` = (mixture logits, means, log_scales)."""
+class _Mixture:
+    """A mixture of K location-scale components: ``out[..., 3K]`` = (mixture logits, locations,
+    log_scales); subclasses name the component's log-density and sampler."""
     num_components: int
     kind: str = "continuous"
     vocab_size: None = None
@@ -245,25 +246,21 @@ class MixtureOfGaussians:
         return 3 * self.num_components
 
     def log_prob(self, out, x):
-        return mixture_log_prob(gaussian_log_prob, *_split3(out, self.num_components), x)
+        return mixture_log_prob(self._component_log_prob, *_split3(out, self.num_components), x)
 
     def sample(self, key, out):
-        return mixture_sample(gaussian_sample, key, *_split3(out, self.num_components))
+        return mixture_sample(self._component_sample, key, *_split3(out, self.num_components))
 
 
 @dataclasses.dataclass(frozen=True)
-class MixtureOfLogistics:
+class MixtureOfGaussians(_Mixture):
+    """Continuous event; ``out[..., 3K]`` = (mixture logits, means, log_scales)."""
+    _component_log_prob = staticmethod(gaussian_log_prob)
+    _component_sample = staticmethod(gaussian_sample)
+
+
+@dataclasses.dataclass(frozen=True)
+class MixtureOfLogistics(_Mixture):
     """Continuous event; ``out[..., 3K]`` = (mixture logits, locations, log_scales)."""
-    num_components: int
-    kind: str = "continuous"
-    vocab_size: None = None
-
-    @property
-    def param_size(self):
-        return 3 * self.num_components
-
-    def log_prob(self, out, x):
-        return mixture_log_prob(logistic_log_prob, *_split3(out, self.num_components), x)
-
-    def sample(self, key, out):
-        return mixture_sample(logistic_sample, key, *_split3(out, self.num_components))
+    _component_log_prob = staticmethod(logistic_log_prob)
+    _component_sample = staticmethod(logistic_sample)

@@ -45,14 +45,18 @@ class Run:
     resume: bool
     started: float = dataclasses.field(default_factory=time.time)
 
-    def describe(self, *, model: str, model_kwargs: dict, dataset: dict | None = None, **extra) -> None:
+    def describe(self, *, model: str, model_kwargs: dict, dataset: dict | None = None, subdir: str | None = None,
+                 **extra) -> None:
         """Record what this run trains, so the run directory alone can rebuild it.
 
-        Refuses a run directory that holds a run of a different model or of the
-        same model with other settings, before anything in it is rewritten.
+        ``subdir``: a model trained in a sub-directory of the run (one of several
+        models a script trains, each with its own checkpoints); ``jax_ar.eval`` /
+        ``jax_ar.sample`` then take ``--workdir=RUN/subdir``.  Refuses a run
+        directory that holds a run of a different model or of the same model
+        with other settings, before anything in it is rewritten.
         """
         model_kwargs = registry.record_kwargs(model, model_kwargs)
-        path = self.dir / RUN_FILE
+        path = self.path(f"{subdir}/{RUN_FILE}") if subdir else self.dir / RUN_FILE
         info = {"jax_ar_version": jax_ar.__version__, "topic": self.topic, "budget": self.budget,
                 "model": model, "model_kwargs": model_kwargs, "dataset": dataset or {},
                 "config": config_lib.to_dict(self.cfg), **extra}

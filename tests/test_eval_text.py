@@ -11,7 +11,7 @@ from jax_ar import eval as eval_cli
 from jax_ar import sample as sample_cli
 from jax_ar.data import registry as data_registry
 from jax_ar.data import shakespeare
-from jax_ar.errors import ConfigError
+from jax_ar.errors import CheckpointError, ConfigError, ValueRangeError
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -156,3 +156,27 @@ def test_sample_cli_prompt_needs_a_text_run(tmp_path):
     with pytest.raises(ConfigError, match=r"parameters for 16 positions, so one sample holds at most 16 elements; "
                                           r"ask for --length <= 16"):
         sample_cli.draw(model, params, jax.random.PRNGKey(0), 2, length=17)
+
+
+def test_rnn_runs_each_cell_as_a_run_that_eval_and_sample_rebuild(tmp_path):
+    from experiments import rnn
+    from jax_ar import runs
+    (tmp_path / "data" / "tiny_shakespeare").mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    (tmp_path / "data" / "tiny_shakespeare" / "input.txt").write_text("".join(rng.choice(list("abc de\n"), 12000)))
+    run = tmp_path / "run"
+    with pytest.raises(ValueRangeError, match=r"prompt holds characters outside the vocabulary: \[':', 'E', 'M'"):
+        rnn.main(["--budget=smoke", f"--data_dir={tmp_path / 'data'}", f"--workdir={tmp_path / 'x'}"])  # ROMEO:
+    assert not (tmp_path / "x" / "rnn").exists()               # refused before any training
+    rnn.main(["--budget=smoke", "--cells=lstm,gru", "--prompt=ab", f"--data_dir={tmp_path / 'data'}",
+              f"--workdir={run}"])
+    for cell in ("lstm", "gru"):
+        info, model, _ = runs.load_run(run / cell)
+        assert info["model"] == f"char_{cell}" and model.stationary
+        x = draw(run / cell, "--prompt=ab", "--length=300")       # past seq_len 256: a recurrent model runs on
+        assert x.shape == (2, 302)
+    with pytest.raises(CheckpointError, match=r"trained several models \('char_lstm\+gru'\), each in its own "
+                                              r"directory: give --workdir=.*run/<name> with <name> one of gru, lstm"):
+        sample_cli.main([f"--workdir={run}"])
+    rec = eval_cli.main([f"--workdir={run / 'lstm'}", f"--data_dir={tmp_path / 'data'}", "--split=validation"])
+    assert rec["model"] == "char_lstm" and rec["windows"] == 600 // 256 and np.isfinite(rec["value"])

@@ -43,17 +43,21 @@ def evaluate_streams(model, params, streams: dict, *, batch_size: int = 16, wind
             for k, s in streams.items()}
 
 
-def sample_text(model, params, vocab, key, *, num_chars: int = 500, prompt: str = "", num_samples: int = 1,
-                temperature: float = 1.0) -> list[str]:
-    """Generate text by stepping the recurrent state (the cache) under ``lax.scan``."""
-    errors.check_positive(temperature, "temperature")
+def prompt_ids(prompt: str, vocab) -> np.ndarray:
+    """``prompt`` as character ids [P]; characters outside ``vocab`` are a ValueRangeError naming them."""
     table = {c: i for i, c in enumerate(vocab)}
     bad = sorted({c for c in prompt if c not in table})
     if bad:
         raise errors.ValueRangeError(f"prompt holds characters outside the vocabulary: {bad!r}")
-    p = None
-    if prompt:
-        p = np.tile(np.asarray([table[c] for c in prompt], np.int32), (num_samples, 1))
+    return np.asarray([table[c] for c in prompt], np.int32)
+
+
+def sample_text(model, params, vocab, key, *, num_chars: int = 500, prompt: str = "", num_samples: int = 1,
+                temperature: float = 1.0) -> list[str]:
+    """Generate text by stepping the recurrent state (the cache) under ``lax.scan``."""
+    errors.check_positive(temperature, "temperature")
+    ids = prompt_ids(prompt, vocab)
+    p = np.tile(ids, (num_samples, 1)) if prompt else None
     pick = None
     if temperature != 1.0:
         pick = _tempered_pick(float(temperature))
