@@ -85,9 +85,9 @@ def load_run(workdir):
     """(info, model, best_params) of a saved run; ``info["best_step"]`` is the step those params come from."""
     info = read_run(workdir)
     subruns = sorted(p.parent.name for p in Path(workdir).glob(f"*/{RUN_FILE}"))
-    if subruns and info["model"] not in registry.names():
-        raise CheckpointError(f"run {str(workdir)!r} trained several models ({info['model']!r}), each in its own "
-                              f"directory: give --workdir={Path(workdir) / '<name>'} with <name> one of "
+    if subruns and not (Path(workdir) / "best").is_dir():
+        raise CheckpointError(f"run {str(workdir)!r} ({info['model']!r}) keeps each model it trained in a directory "
+                              f"of its own: give --workdir={Path(workdir) / '<name>'} with <name> one of "
                               f"{', '.join(subruns)}")
     if not registry.entry(info["model"]).trainable:
         raise CheckpointError(f"run {str(workdir)!r} is a count-based {info['model']!r} run: it saves no model "

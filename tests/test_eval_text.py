@@ -168,15 +168,13 @@ def test_rnn_runs_each_cell_as_a_run_that_eval_and_sample_rebuild(tmp_path):
     with pytest.raises(ValueRangeError, match=r"prompt holds characters outside the vocabulary: \[':', 'E', 'M'"):
         rnn.main(["--budget=smoke", f"--data_dir={tmp_path / 'data'}", f"--workdir={tmp_path / 'x'}"])  # ROMEO:
     assert not (tmp_path / "x" / "rnn").exists()               # refused before any training
-    rnn.main(["--budget=smoke", "--cells=lstm,gru", "--prompt=ab", f"--data_dir={tmp_path / 'data'}",
-              f"--workdir={run}"])
-    for cell in ("lstm", "gru"):
-        info, model, _ = runs.load_run(run / cell)
-        assert info["model"] == f"char_{cell}" and model.stationary
-        x = draw(run / cell, "--prompt=ab", "--length=300")       # past seq_len 256: a recurrent model runs on
-        assert x.shape == (2, 302)
-    with pytest.raises(CheckpointError, match=r"trained several models \('char_lstm\+gru'\), each in its own "
-                                              r"directory: give --workdir=.*run/<name> with <name> one of gru, lstm"):
+    rnn.main(["--budget=smoke", "--cells=gru", "--prompt=ab", "--sample_chars=4", "--train.steps=4",
+              "--train.eval_every=4", f"--data_dir={tmp_path / 'data'}", f"--workdir={run}"])
+    info, model, _ = runs.load_run(run / "gru")
+    assert info["model"] == "char_gru" and model.stationary and info["best_step"] == 4
+    assert draw(run / "gru", "--prompt=ab", "--length=300").shape == (2, 302)   # past seq_len 256: it runs on
+    with pytest.raises(CheckpointError, match=r"\('char_gru'\) keeps each model it trained in a directory of its "
+                                              r"own: give --workdir=.*run/<name> with <name> one of gru"):
         sample_cli.main([f"--workdir={run}"])
-    rec = eval_cli.main([f"--workdir={run / 'lstm'}", f"--data_dir={tmp_path / 'data'}", "--split=validation"])
-    assert rec["model"] == "char_lstm" and rec["windows"] == 600 // 256 and np.isfinite(rec["value"])
+    rec = eval_cli.main([f"--workdir={run / 'gru'}", f"--data_dir={tmp_path / 'data'}", "--split=validation"])
+    assert rec["model"] == "char_gru" and rec["windows"] == 600 // 256 and np.isfinite(rec["value"])
