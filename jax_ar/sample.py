@@ -105,6 +105,9 @@ def make_pick(opts: dict):
     if stray:
         raise ConfigError(f"--{', --'.join(stray)} do(es) not apply to --strategy={name} (it takes "
                           f"{', '.join('--' + k for k in STRATEGY_OPTIONS[name]) or 'no options'})")
+    if "temperature" in given and not opts["temperature"] > 0:
+        raise ConfigError(f"--temperature must be > 0, got {opts['temperature']}; temperature 0 is greedy "
+                          f"decoding: --strategy=greedy")
     if name == "top_k" and "k" not in given:
         raise ConfigError("--strategy=top_k needs --k=K (the number of tokens kept, >= 1)")
     if name == "sample" and not given:

@@ -111,6 +111,7 @@ def test_sample_cli_prompt_length_and_strategies(text_run):
     (["--k=5"], r"--k do\(es\) not apply to --strategy=sample"),
     (["--strategy=greedy", "--temperature=0.5"], r"--temperature do\(es\) not apply to --strategy=greedy"),
     (["--strategy=top_k"], r"--strategy=top_k needs --k=K"),
+    (["--temperature=0"], r"--temperature must be > 0, got 0.0; temperature 0 is greedy decoding: --strategy=greedy"),
     (["--strategy=beam"], r"unknown --strategy='beam'; choose one of sample, greedy, top_k, top_p"),
     (["--prompt=abz"], r"--prompt has characters outside the run's vocabulary: \['z'\]"),
     (["--length=-1"], r"--length must be an integer >= 0"),
