@@ -1,7 +1,8 @@
 """Draw samples from a saved run::
 
     python -m jax_ar.sample --workdir=RUN [--num=16] [--seed=0] [--length=N] [--prompt=TEXT]
-                            [--strategy=sample|greedy|top_k|top_p] [--temperature=T] [--k=K] [--p=P]
+                            [--strategy=sample|greedy|top_k|top_p|beam] [--temperature=T] [--k=K] [--p=P]
+                            [--width=W] [--length_penalty=A]
 
 Writes a PNG grid (images), a text file (tokens/text) or WAV files (audio)
 into the run directory, according to the data set recorded in ``run.json``;
@@ -87,20 +88,21 @@ def encode_prompt(meta: dict, tokenizer, text: str) -> np.ndarray:
 
 
 STRATEGY_OPTIONS = {"sample": ("temperature",), "greedy": (), "top_k": ("k", "temperature"),
-                    "top_p": ("p", "temperature")}
+                    "top_p": ("p", "temperature"), "beam": ("width", "length_penalty")}
 OPTIONS = {"num": (int, 16), "seed": (int, 0), "length": (int, 0), "prompt": (str, ""),
-           "strategy": (str, "sample"), "temperature": (float, 1.0), "k": (int, 0), "p": (float, 1.0)}
+           "strategy": (str, "sample"), "temperature": (float, 1.0), "k": (int, 0), "p": (float, 1.0),
+           "width": (int, 0), "length_penalty": (float, 0.0)}
 TAKES = ("--workdir, --num, --seed, --length (new elements; 0: up to the model's context), --prompt (text runs), "
-         "--strategy (sample | greedy | top_k | top_p), --temperature, --k (top_k), --p (top_p)")
+         "--strategy (sample | greedy | top_k | top_p | beam), --temperature, --k (top_k), --p (top_p), "
+         "--width and --length_penalty (beam: writes the width best sequences, best first)")
 
 
 def make_pick(opts: dict):
     """The decoding strategy the options ask for (None: the model's own distribution, untouched)."""
     name = opts["strategy"]
     if name not in STRATEGY_OPTIONS:
-        raise ConfigError(f"unknown --strategy={name!r}; choose one of {', '.join(STRATEGY_OPTIONS)} (beam "
-                          f"search is a library call: jax_ar.beam_search.beam_search)")
-    given = {k for k in ("temperature", "k", "p") if opts[k] != OPTIONS[k][1]}
+        raise ConfigError(f"unknown --strategy={name!r}; choose one of {', '.join(STRATEGY_OPTIONS)}")
+    given = {k for k in ("temperature", "k", "p", "width", "length_penalty") if opts[k] != OPTIONS[k][1]}
     stray = sorted(given - set(STRATEGY_OPTIONS[name]))
     if stray:
         raise ConfigError(f"--{', --'.join(stray)} do(es) not apply to --strategy={name} (it takes "
@@ -110,9 +112,29 @@ def make_pick(opts: dict):
                           f"decoding: --strategy=greedy")
     if name == "top_k" and "k" not in given:
         raise ConfigError("--strategy=top_k needs --k=K (the number of tokens kept, >= 1)")
+    if name == "beam":
+        if "width" not in given:
+            raise ConfigError("--strategy=beam needs --width=W (the number of beams, >= 1)")
+        if opts["num"] != OPTIONS["num"][1] or opts["seed"] != OPTIONS["seed"][1]:
+            raise ConfigError("--num and --seed do not apply to --strategy=beam: it is deterministic and writes "
+                              "its --width best sequences")
+        return None
     if name == "sample" and not given:
         return None
     return decoding.from_name(name, **{k: opts[k] for k in STRATEGY_OPTIONS[name]})
+
+
+def beams(model, params, width: int, *, prompt_P=None, length: int = 0, length_penalty: float = 0.0):
+    """The ``width`` best sequences of one beam search [width, P + new] (best first) and their
+    log-probabilities [width]; ``length`` new elements (0: up to the model's context)."""
+    from jax_ar.beam_search import beam_search
+    prompt = None if prompt_P is None else np.asarray(prompt_P)[None]
+    tokens, _, logp, _ = beam_search(model, params, width, prompt=prompt, num_steps=length or None,
+                                     length_penalty=length_penalty)
+    x = np.asarray(tokens)[0]
+    if prompt_P is not None:
+        x = np.concatenate([np.tile(prompt_P, (width, 1)), x], axis=1)
+    return x, np.asarray(logp)[0]
 
 
 def draw(model, params, key, num: int, *, prompt_P=None, length: int = 0, pick=None):
@@ -158,7 +180,13 @@ def main(argv=None):
     prompt = encode_prompt(meta, tokenizer, opts["prompt"]) if opts["prompt"] else None
     if meta.get("modality") == "image" and opts["length"] not in (0, model.seq_len):
         raise ConfigError(f"an image run samples whole images ({model.seq_len} pixels); leave out --length")
-    x = draw(model, params, jax.random.PRNGKey(seed), num, prompt_P=prompt, length=opts["length"], pick=pick)
+    if opts["strategy"] == "beam":
+        x, logp = beams(model, params, opts["width"], prompt_P=prompt, length=opts["length"],
+                        length_penalty=opts["length_penalty"])
+        print("beam log-probabilities of the new elements (nats, best first): "
+              + ", ".join(f"{v:.3f}" for v in logp))
+    else:
+        x = draw(model, params, jax.random.PRNGKey(seed), num, prompt_P=prompt, length=opts["length"], pick=pick)
     for p in write_samples(info, x, workdir, tokenizer):
         print(f"wrote {p}")
     if meta.get("modality", "tokens") == "tokens" and (meta.get("vocab") or tokenizer is not None):

@@ -107,12 +107,29 @@ def test_sample_cli_prompt_length_and_strategies(text_run):
     assert text == "".join(vocab[i] for i in greedy[0]) + "\n"
 
 
+def test_sample_cli_beam_search(text_run):
+    from jax_ar import runs
+    _, run = text_run
+    info, model, params = runs.load_run(run)
+    prompt = sample_cli.encode_prompt(info["dataset"], None, "ab")
+    one, lp1 = sample_cli.beams(model, params, 1, prompt_P=prompt, length=10)
+    np.testing.assert_array_equal(one, draw(run, "--prompt=ab", "--length=10", "--strategy=greedy")[:1])
+    three, lp3 = sample_cli.beams(model, params, 3, prompt_P=prompt, length=10)
+    assert three.shape == (3, 12) and (three[:, :2] == prompt).all()
+    assert (np.diff(lp3) <= 1e-6).all() and lp3[0] >= lp1[0] - 1e-5     # best first, never worse than greedy
+    text = sample_file(run, "--strategy=beam", "--width=3", "--prompt=ab", "--length=10")
+    assert text.startswith("".join(info["dataset"]["vocab"][i] for i in three[0]))
+
+
 @pytest.mark.parametrize("args, message", [
     (["--k=5"], r"--k do\(es\) not apply to --strategy=sample"),
     (["--strategy=greedy", "--temperature=0.5"], r"--temperature do\(es\) not apply to --strategy=greedy"),
     (["--strategy=top_k"], r"--strategy=top_k needs --k=K"),
+    (["--strategy=beam"], r"--strategy=beam needs --width=W"),
+    (["--strategy=beam", "--width=3", "--num=4"], r"--num and --seed do not apply to --strategy=beam"),
+    (["--width=3"], r"--width do\(es\) not apply to --strategy=sample"),
     (["--temperature=0"], r"--temperature must be > 0, got 0.0; temperature 0 is greedy decoding: --strategy=greedy"),
-    (["--strategy=beam"], r"unknown --strategy='beam'; choose one of sample, greedy, top_k, top_p"),
+    (["--strategy=nucleus"], r"unknown --strategy='nucleus'; choose one of sample, greedy, top_k, top_p, beam"),
     (["--prompt=abz"], r"--prompt has characters outside the run's vocabulary: \['z'\]"),
     (["--length=-1"], r"--length must be an integer >= 0"),
     (["--prompt=" + "a" * 32], r"the 32-element prompt fills the model's context of 32; give --length=N"),
