@@ -124,10 +124,16 @@ def make_pick(opts: dict):
     return decoding.from_name(name, **{k: opts[k] for k in STRATEGY_OPTIONS[name]})
 
 
+def _check_length(length) -> None:
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
+        raise ConfigError(f"--length must be an integer >= 0 (0: up to the model's context), got {length!r}")
+
+
 def beams(model, params, width: int, *, prompt_P=None, length: int = 0, length_penalty: float = 0.0):
     """The ``width`` best sequences of one beam search [width, P + new] (best first) and their
     log-probabilities [width]; ``length`` new elements (0: up to the model's context)."""
     from jax_ar.beam_search import beam_search
+    _check_length(length)
     prompt = None if prompt_P is None else np.asarray(prompt_P)[None]
     tokens, _, logp, _ = beam_search(model, params, width, prompt=prompt, num_steps=length or None,
                                      length_penalty=length_penalty)
@@ -142,8 +148,7 @@ def draw(model, params, key, num: int, *, prompt_P=None, length: int = 0, pick=N
     model's context).  Past the context, a model that takes prefixes (the Transformer) continues by
     sliding over its last ``seq_len - 1`` elements; other models with per-position parameters stop there."""
     P = 0 if prompt_P is None else len(prompt_P)
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
-        raise ConfigError(f"--length must be an integer >= 0 (0: up to the model's context), got {length!r}")
+    _check_length(length)
     new = length or model.seq_len - P
     if new < 1:
         raise ConfigError(f"the {P}-element prompt fills the model's context of {model.seq_len}; "

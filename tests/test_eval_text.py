@@ -127,6 +127,7 @@ def test_sample_cli_beam_search(text_run):
     (["--strategy=top_k"], r"--strategy=top_k needs --k=K"),
     (["--strategy=beam"], r"--strategy=beam needs --width=W"),
     (["--strategy=beam", "--width=3", "--num=4"], r"--num and --seed do not apply to --strategy=beam"),
+    (["--strategy=beam", "--width=3", "--length=-2"], r"--length must be an integer >= 0"),
     (["--width=3"], r"--width do\(es\) not apply to --strategy=sample"),
     (["--temperature=0"], r"--temperature must be > 0, got 0.0; temperature 0 is greedy decoding: --strategy=greedy"),
     (["--strategy=nucleus"], r"unknown --strategy='nucleus'; choose one of sample, greedy, top_k, top_p, beam"),
