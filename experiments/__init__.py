@@ -3,46 +3,19 @@
 Importing the package tunes the host allocator for XLA:CPU
 (:func:`jax_ar.host.keep_freed_memory`; ``JAX_AR_MALLOC=system`` opts out).
 
-The helpers below check a script's ``Config`` fields in its ``validate()``, which
-:func:`jax_ar.config.apply_overrides` calls before any work starts: a bad value is a
-:class:`~jax_ar.errors.ConfigError` naming the field, the value and what is allowed.
+A script's ``Config.validate()``, which :func:`jax_ar.config.apply_overrides` calls
+before any work starts, checks its fields with the helpers of :mod:`jax_ar.config`
+(``at_least``, ``positive``, ``within``, ``one_of``, ... re-exported here) and the
+ones below: a bad value is a :class:`~jax_ar.errors.ConfigError` naming the field, the
+value and what is allowed.
 """
 from jax_ar import host as _host
+from jax_ar.config import at_least, check, nonempty, one_of, positive, within  # noqa: F401  (re-exported)
 from jax_ar.errors import ConfigError
 
 _host.keep_freed_memory()
 
 IMAGE_DATASETS = ("binarized_mnist", "bars_and_stripes")
-
-
-def check(cfg, keys: str, ok, want: str) -> None:
-    """ConfigError for the first of the space-separated ``keys`` whose value (each element of a tuple) fails ``ok``."""
-    for k in keys.split():
-        v = getattr(cfg, k)
-        if not all(ok(x) for x in (v if isinstance(v, tuple) else (v,))):
-            raise ConfigError(f"{k} must be {want}, got {v!r}")
-
-
-def at_least(cfg, lo, keys: str) -> None:
-    check(cfg, keys, lambda v: v >= lo, f">= {lo}")
-
-
-def positive(cfg, keys: str) -> None:
-    check(cfg, keys, lambda v: v > 0, "> 0")
-
-
-def within(cfg, keys: str, lo, hi) -> None:
-    check(cfg, keys, lambda v: lo <= v <= hi, f"in [{lo}, {hi}]")
-
-
-def one_of(cfg, keys: str, choices) -> None:
-    check(cfg, keys, lambda v: v in choices, "one of " + ", ".join(map(str, choices)))
-
-
-def nonempty(cfg, keys: str) -> None:
-    for k in keys.split():
-        if not getattr(cfg, k):
-            raise ConfigError(f"{k} must not be empty")
 
 
 def items(text: str, kind=str) -> list:

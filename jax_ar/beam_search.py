@@ -86,8 +86,7 @@ def beam_search(model, params, width: int, *, prompt=None, num_steps: Optional[i
     ``batch_size`` identical searches from the start of the sequence.
     num_steps: new tokens (default: fill the context, ``seq_len - P``).
     """
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-        raise errors.ConfigError(f"beam width must be an integer >= 1, got {width!r}")
+    errors.check_integer(width, "beam width")
     decoding.check_discrete(model.dist)        # beams of token ids: categorical or binary models
     V = model.dist.vocab_size
     if eos_token is not None and not (0 <= int(eos_token) < V):

@@ -88,6 +88,37 @@ def apply_overrides(cfg, overrides: dict[str, str]):
     return cfg
 
 
+# ------------------------------------------------ field checks for a config's validate()
+def check(cfg, keys: str, ok, want: str) -> None:
+    """ConfigError for the first of the space-separated ``keys`` whose value (each element of a tuple) fails ``ok``."""
+    for k in keys.split():
+        v = getattr(cfg, k)
+        if not all(ok(x) for x in (v if isinstance(v, tuple) else (v,))):
+            raise ConfigError(f"{k} must be {want}, got {v!r}")
+
+
+def at_least(cfg, lo, keys: str) -> None:
+    check(cfg, keys, lambda v: v >= lo, f">= {lo}")
+
+
+def positive(cfg, keys: str) -> None:
+    check(cfg, keys, lambda v: v > 0, "> 0")
+
+
+def within(cfg, keys: str, lo, hi) -> None:
+    check(cfg, keys, lambda v: lo <= v <= hi, f"in [{lo}, {hi}]")
+
+
+def one_of(cfg, keys: str, choices) -> None:
+    check(cfg, keys, lambda v: v in choices, "one of " + ", ".join(map(str, choices)))
+
+
+def nonempty(cfg, keys: str) -> None:
+    for k in keys.split():
+        if not getattr(cfg, k):
+            raise ConfigError(f"{k} must not be empty")
+
+
 def validate(cfg) -> None:
     """Call ``validate()`` on the config and every nested config that defines one."""
     for f in dataclasses.fields(cfg):

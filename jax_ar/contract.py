@@ -60,8 +60,7 @@ class ARModelBase:
     prefixes = False    # True: ``outputs`` also takes the first T <= seq_len elements (causal Transformer)
 
     def __post_init__(self):           # the dataclass models' __init__ calls it
-        if isinstance(self.seq_len, bool) or not isinstance(self.seq_len, (int, np.integer)) or self.seq_len < 1:
-            raise errors.ConfigError(f"seq_len must be an integer >= 1, got {self.seq_len!r}")
+        errors.check_integer(self.seq_len, "seq_len")
 
     @property
     def max_steps(self):
@@ -110,8 +109,7 @@ class ARModelBase:
                                vocab_size=getattr(self.dist, "vocab_size", None), name="x_prev")
 
     def check_cache_request(self, batch_size, cond=None) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise errors.ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        errors.check_integer(batch_size, "batch_size")
         if self.num_classes or cond is not None:
             errors.check_labels(cond, num_classes=self.num_classes, batch=batch_size)
 

@@ -119,6 +119,18 @@ def check_labels(cond: Any, *, num_classes: int, batch: int | None = None,
         raise ValueRangeError(f"{name} {a[bad].flat[0].item()} is outside the range [0, {num_classes - 1}]")
 
 
+def is_integer(value: Any) -> bool:
+    """A Python or NumPy integer (a bool is not)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_integer(value: Any, name: str, *, lo: int = 1, hint: str = "") -> int:
+    """``value`` as an int, or a ConfigError ``"<name> must be an integer >= <lo><hint>, got <value>"``."""
+    if not is_integer(value) or value < lo:
+        raise ConfigError(f"{name} must be an integer >= {lo}{hint}, got {value!r}")
+    return int(value)
+
+
 def check_positive(value: float, name: str, *, allow_zero: bool = False) -> None:
     ok = value >= 0 if allow_zero else value > 0
     if not ok or (isinstance(value, float) and math.isnan(value)):

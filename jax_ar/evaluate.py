@@ -22,8 +22,7 @@ def log_prob_batched(model, params, x, cond=None, *, batch_size: int = 1000,
     The input is checked once up front (shape, dtype, range, NaN); the last
     batch is padded so only one shape is ever compiled.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise errors.ConfigError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    errors.check_integer(batch_size, "batch_size")
     x = np.asarray(x)
     model.check_input(x, cond)
     n = x.shape[0]

@@ -56,18 +56,16 @@ def check_request(model, prompt, num_new: int, *, max_len: Optional[int] = None)
 
 
 def _check_num_new(num_new) -> None:
-    if isinstance(num_new, bool) or not isinstance(num_new, (int, np.integer)) or num_new < 1:
-        raise errors.ConfigError(f"num_new must be an integer >= 1, got {num_new!r}")
+    errors.check_integer(num_new, "num_new")
 
 
 def _check_stop(model, stop_token, pad_token) -> None:
     """``stop_token`` must be a token id; ``pad_token`` any integer (-1, outside the vocabulary,
     marks padding unambiguously)."""
     V = model.dist.vocab_size
-    if stop_token is not None and (isinstance(stop_token, bool) or not isinstance(stop_token, (int, np.integer))
-                                   or not 0 <= stop_token < V):
+    if stop_token is not None and not (errors.is_integer(stop_token) and 0 <= stop_token < V):
         raise errors.ValueRangeError(f"stop_token must be a token id in [0, {V - 1}], got {stop_token!r}")
-    if isinstance(pad_token, bool) or not isinstance(pad_token, (int, np.integer)):
+    if not errors.is_integer(pad_token):
         raise errors.ConfigError(f"pad_token must be an integer, got {pad_token!r}")
 
 

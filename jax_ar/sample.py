@@ -18,7 +18,7 @@ import sys
 import jax
 import numpy as np
 
-from jax_ar import decoding, experiment, generation, images, sampling
+from jax_ar import decoding, errors, experiment, generation, images, sampling
 from jax_ar.data import registry as data_registry
 from jax_ar.errors import ConfigError
 from jax_ar.runs import load_run, load_tokenizer, parse_cli
@@ -125,8 +125,7 @@ def make_pick(opts: dict):
 
 
 def _check_length(length) -> None:
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
-        raise ConfigError(f"--length must be an integer >= 0 (0: up to the model's context), got {length!r}")
+    errors.check_integer(length, "--length", lo=0, hint=" (0: up to the model's context)")
 
 
 def beams(model, params, width: int, *, prompt_P=None, length: int = 0, length_penalty: float = 0.0):

@@ -23,6 +23,7 @@ import optax
 
 from jax_ar import checkpoint, distributed, evaluate
 from jax_ar.data.batching import ArrayData, WindowData  # noqa: F401  (re-exported)
+from jax_ar.config import at_least
 from jax_ar.errors import ConfigError, JaxArError
 from jax_ar.optim import make_optimizer
 
@@ -55,11 +56,8 @@ class TrainConfig:
     mesh: str = ""                   # "" (one device) or "data:N" (data parallel)
 
     def validate(self):
-        for k in ("steps", "batch_size", "eval_every", "ckpt_every", "log_every", "keep", "eval_batch_size"):
-            if getattr(self, k) < 1:
-                raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}")
+        at_least(self, 1, "steps batch_size eval_every ckpt_every log_every keep eval_batch_size")
+        at_least(self, 0, "seed")
         if not self.lr > 0:
             raise ConfigError(f"lr must be > 0, got {self.lr}")
         if self.decay not in ("all", "matrices"):

@@ -9,8 +9,6 @@
 """
 from __future__ import annotations
 
-import numpy as np
-
 from jax_ar import errors
 from jax_ar.ngram import basic, counting, interpolation, katz, kneser_ney
 from jax_ar.ngram.lm import NGramLM, bits_per_token, nats_per_token, perplexity  # noqa: F401
@@ -40,9 +38,7 @@ def fit(tokens, vocab_size: int, order: int, method: str = "modified_kneser_ney"
     if extra:
         raise errors.ConfigError(f"method {method!r} takes no option(s) {sorted(extra)}; allowed: {sorted(allowed)}")
     if method == "interpolated":
-        em_iters = kw.get("em_iters", 200)
-        if isinstance(em_iters, bool) or not isinstance(em_iters, (int, np.integer)) or em_iters < 0:
-            raise errors.ConfigError(f"em_iters must be an integer >= 0, got {em_iters!r}")
+        em_iters = errors.check_integer(kw.get("em_iters", 200), "em_iters", lo=0)
         return _fit_interpolated(tokens, vocab_size, order, bos_pad, heldout, em_iters)
     return from_counts(counting.count(tokens, vocab_size, order, bos_pad), method, **kw)
 

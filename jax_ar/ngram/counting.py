@@ -68,7 +68,7 @@ class NGramCounts:
 
 
 def check_order(order) -> int:
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)):
+    if not errors.is_integer(order):
         raise errors.ConfigError(f"n-gram order must be an integer >= 1, got {order!r}")
     if order < 1:
         raise errors.ConfigError(f"n-gram order must be >= 1, got {order}")
@@ -80,8 +80,7 @@ def as_sequences(tokens, vocab_size: int, name: str = "tokens") -> list[np.ndarr
 
     Empty sequences are dropped; ids are checked against the vocabulary.
     """
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)) or vocab_size < 1:
-        raise errors.ConfigError(f"vocab_size must be an integer >= 1, got {vocab_size!r}")
+    errors.check_integer(vocab_size, "vocab_size")
     if isinstance(tokens, np.ndarray) or (hasattr(tokens, "shape") and hasattr(tokens, "dtype")):
         arr = np.asarray(tokens)
         seqs = list(arr) if arr.ndim == 2 else [arr]       # 2-D: one sequence per row

@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 
 from jax_ar import errors
+from jax_ar.config import at_least
 from jax_ar.models import rnn as rnn_models
 from jax_ar.rnn.cells import check_cell_type
 from jax_ar.rnn import tbptt
@@ -37,9 +38,7 @@ class ClipStudyConfig:
 
     def validate(self):
         check_cell_type(self.cell)
-        for k in ('hidden', 'embed', 'steps', 'batch_size', 'window', 'log_every'):
-            if getattr(self, k) < 1:
-                raise errors.ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
+        at_least(self, 1, "hidden embed steps batch_size window log_every")
         try:
             clips = [float(c) for c in self.clip_norms.split(",") if c.strip()]
         except ValueError:

@@ -21,6 +21,7 @@ import numpy as np
 import optax
 
 from jax_ar import errors
+from jax_ar.config import at_least
 from jax_ar.models import rnn as rnn_models
 from jax_ar.rnn.cells import check_cell_type
 
@@ -42,11 +43,8 @@ class RecallConfig:
 
     def validate(self):
         check_cell_type(self.cell)
-        for k in ('num_signals', 'num_noise', 'hidden', 'embed', 'steps', 'batch_size'):
-            if getattr(self, k) < 1:
-                raise errors.ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
-        if self.lag < 0:
-            raise errors.ConfigError(f"lag must be >= 0, got {self.lag}")
+        at_least(self, 1, "num_signals num_noise hidden embed steps batch_size")
+        at_least(self, 0, "lag")
 
 
 def recall_batch(key, batch_size: int, lag: int, num_signals: int, num_noise: int):

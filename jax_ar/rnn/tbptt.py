@@ -34,6 +34,7 @@ import numpy as np
 import optax
 
 from jax_ar import checkpoint, errors, metrics, optim
+from jax_ar.config import at_least
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,12 +57,8 @@ class TBPTTConfig:
     seed: int = 0
 
     def validate(self):
-        for k in ('steps', 'batch_size', 'window', 'eval_every', 'ckpt_every'):
-            if getattr(self, k) < 1:
-                raise errors.ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
-        for k in ("eval_tokens", "warmup_steps", "seed"):
-            if getattr(self, k) < 0:
-                raise errors.ConfigError(f"{k} must be >= 0, got {getattr(self, k)}")
+        at_least(self, 1, "steps batch_size window eval_every ckpt_every")
+        at_least(self, 0, "eval_tokens warmup_steps seed")
         errors.check_positive(self.lr, "lr")
 
 
