@@ -77,26 +77,23 @@ class ARModelBase:
 
     def check_input(self, x, cond=None) -> None:
         """Raise a clear :class:`jax_ar.errors.JaxArError` for bad concrete input."""
-        errors.check_sequences(x, seq_len=self.seq_len, kind=self.dist.kind,
+        self._check(x, cond, self.seq_len)
+
+    def check_outputs_input(self, x, cond=None) -> None:
+        """``check_input`` for ``outputs``: a stationary model takes sequences of any length, a
+        ``prefixes`` model the first 1 .. seq_len elements."""
+        if errors.is_traced(x):
+            return
+        length = self.seq_len
+        if np.ndim(x) == 2 and (self.stationary or (self.prefixes and 1 <= np.shape(x)[1] <= self.seq_len)):
+            length = np.shape(x)[1]
+        self._check(x, cond, length)
+
+    def _check(self, x, cond, length) -> None:
+        errors.check_sequences(x, seq_len=length, kind=self.dist.kind,
                                vocab_size=getattr(self.dist, "vocab_size", None))
         if self.num_classes or cond is not None:
             errors.check_labels(cond, num_classes=self.num_classes, batch=jnp.shape(x)[0])
-
-    def check_outputs_input(self, x, cond=None) -> None:
-        """``check_input`` for ``outputs``: a stationary model takes sequences of any length."""
-        if errors.is_traced(x):
-            return
-        if self.stationary and np.ndim(x) == 2:
-            errors.check_sequences(x, seq_len=np.shape(x)[1], kind=self.dist.kind,
-                                   vocab_size=getattr(self.dist, "vocab_size", None))
-            if self.num_classes or cond is not None:
-                errors.check_labels(cond, num_classes=self.num_classes, batch=np.shape(x)[0])
-            return
-        if self.prefixes and np.ndim(x) == 2 and 1 <= np.shape(x)[1] <= self.seq_len:
-            errors.check_sequences(x, seq_len=np.shape(x)[1], kind=self.dist.kind,
-                                   vocab_size=getattr(self.dist, "vocab_size", None))
-            return
-        self.check_input(x, cond)
 
     def check_step_input(self, x_prev) -> None:
         """``x_prev`` of ``step``: one element per sequence, shape [B], in the event's range."""

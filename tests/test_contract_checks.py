@@ -195,6 +195,10 @@ def test_review_fixes_custom_picks_prefixes_and_broadcasting():
     short = np.zeros((2, t.seq_len - 1), np.int32)
     np.testing.assert_allclose(np.asarray(t.outputs(tp, short)), np.asarray(jax.jit(t.outputs)(tp, short)),
                                rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueRangeError, match="unconditional but labels were given"):   # as at full length
+        t.outputs(tp, short, np.zeros(2, np.int32))
+    with pytest.raises(ValueRangeError, match=r"token id 3 outside the vocabulary \[0, 2\]"):
+        t.outputs(tp, short + 3)
     # one q for every row of p broadcasts; a q that would enlarge p is refused
     pp = np.array([[0.5, 0.5], [0.25, 0.75]])
     assert metrics.cross_entropy(pp, np.log([0.5, 0.5])).shape == (2,)
