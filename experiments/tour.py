@@ -18,7 +18,7 @@ from pathlib import Path
 
 from jax_ar.data.files import data_available, resolve_data_dir
 from jax_ar.errors import ConfigError
-from jax_ar.experiment import check_new_workdir, cli
+from jax_ar.experiment import check_new_workdir, cli, refuse_non_directory
 
 TOPICS = ["fvsbn", "ar_linear", "ngram", "tokenization", "nade", "made", "pixelcnn", "rnn",
           "mdn", "wavenet", "transformer", "decoding", "image_gpt", "anomaly"]
@@ -50,8 +50,7 @@ def main(argv=None):
     opts = parse(sys.argv[1:] if argv is None else argv)
     budget = opts["budget"]
     root = Path(opts.get("workdir", f"runs/tour-{time.strftime('%Y%m%d-%H%M%S')}"))
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f"--workdir {str(root)!r} exists and is not a directory")
+    refuse_non_directory(root)
     check_new_workdir(root, "choose a new --workdir")   # results.md and every topic's run go there
     root.mkdir(parents=True, exist_ok=True)
     data_dir = opts.get("data_dir") or (str(resolve_data_dir()) if data_available() else None)

@@ -147,8 +147,7 @@ def start(topic: str, config_cls, budgets: dict, argv: list[str] | None = None) 
     cfg = config_lib.apply_overrides(budgets[common["budget"]], overrides)
     workdir = common["workdir"] or f"runs/{topic}-{common['budget']}-{time.strftime('%Y%m%d-%H%M%S')}"
     d = Path(workdir)
-    if d.exists() and not d.is_dir():
-        raise ConfigError(f"--workdir {workdir!r} exists and is not a directory")
+    refuse_non_directory(d)
     rundir.guard(d)
     if common["resume"]:                 # checked before anything is created or rewritten
         if not common["workdir"]:
@@ -170,6 +169,12 @@ def start(topic: str, config_cls, budgets: dict, argv: list[str] | None = None) 
         (d / CONFIG_FILE).write_text(config_lib.dumps(cfg))
     print(f"[{topic}] budget={common['budget']} workdir={d}", flush=True)
     return Run(topic, common["budget"], cfg, d, common["data_dir"], common["resume"])
+
+
+def refuse_non_directory(d: Path) -> None:
+    """A ``--workdir`` that names an existing file (not a directory) is refused."""
+    if d.exists() and not d.is_dir():
+        raise ConfigError(f"--workdir {str(d)!r} exists and is not a directory")
 
 
 def check_new_workdir(d: Path, hint: str) -> None:
