@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from jax_ar import errors, masks, sampling
-from jax_ar.layers.masked_conv import kernel_mask
+from jax_ar.layers.masked_conv import KINDS, conv2d, kernel_mask, kernel_padding, open_taps
 from jax_ar.models import gated_pixelcnn, pixelcnn
 
 SMALL_PLAIN = dict(height=3, width=5, features=4, num_blocks=2, first_kernel=5, head_features=8)
@@ -21,6 +21,30 @@ def _noisy_params(model, seed=0, scale=0.5):
         return jax.tree_util.tree_unflatten(tree, [a + scale * jax.random.normal(k, a.shape)
                                                    for a, k in zip(leaves, keys)])
     return jax.jit(f)(jax.random.PRNGKey(seed))
+
+
+def test_im2col_convolution_equals_lax_values_and_gradients():
+    """The CPU form of the masked convolutions (im2col over the open taps) computes what
+    ``lax.conv_general_dilated`` computes with the masked kernel, and so do their gradients."""
+    key = jax.random.PRNGKey(3)
+    for kind in KINDS:
+        for k in (1, 3, 5):
+            mask = kernel_mask(kind, k)
+            C = 1 if kind in ("A", "v_first", "h_first") else 3
+            x = jax.random.normal(key, (2, 4, 6, C))
+            w = jax.random.normal(jax.random.PRNGKey(k), mask.shape + (C, 5)) * mask[:, :, None, None]
+            for pad in (kernel_padding(kind, k), ((0, 0), (0, 0))):
+                if x.shape[1] + sum(pad[0]) < mask.shape[0] or x.shape[2] + sum(pad[1]) < mask.shape[1]:
+                    continue
+
+                def loss(x, w, im2col):
+                    return jnp.sum(jnp.sin(conv2d(x, w, pad, open_taps(kind, k), im2col=im2col)))
+                (want, (want_dx, want_dw)) = jax.value_and_grad(loss, (0, 1))(x, w, False)
+                (got, (got_dx, got_dw)) = jax.value_and_grad(loss, (0, 1))(x, w, True)
+                m = mask[:, :, None, None]        # closed taps: the model's kernel is zero there anyway
+                for a, b in ((got, want), (got_dx, want_dx), (got_dw * m, want_dw * m)):
+                    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=f"{kind} {k} {pad}")
+    assert open_taps("A", 3) == [(0, 0), (0, 1), (0, 2), (1, 0)] and open_taps("v_first", 1) == []
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jax_ar import errors, masks
 
@@ -49,6 +50,40 @@ def kernel_padding(kind: str, k: int) -> tuple[tuple[int, int], tuple[int, int]]
     return (0, 0), (c, 0)
 
 
+def conv2d(x_BxHxWxC, w_khxkwxCxF, padding, taps=None, im2col=None):
+    """Stride-1 2-D convolution: NHWC input, HWIO kernel, explicit ``((top, bottom), (left, right))``
+    zero padding.  ``taps``: the kernel positions ``(i, j)`` that may be non-zero (default all).
+
+    ``im2col`` (default: on the CPU backend) computes it as one matrix product of the shifted
+    copies of the input at ``taps`` with those kernel rows, so a masked kernel's closed taps cost
+    nothing; otherwise ``lax.conv_general_dilated`` (cuDNN and the TPU's convolutions).  The same
+    sums either way.  Why im2col on CPU: XLA:CPU runs the convolution's kernel gradient 5-20x
+    slower than its forward pass, so PixelCNN training steps took 1.2-2.9x longer
+    (BENCHMARKS.md).
+    """
+    if not (jax.default_backend() == "cpu" if im2col is None else im2col):
+        return jax.lax.conv_general_dilated(x_BxHxWxC, w_khxkwxCxF, window_strides=(1, 1), padding=padding,
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    kh, kw, C, F = w_khxkwxCxF.shape
+    B, H, W, _ = x_BxHxWxC.shape
+    Ho, Wo = H + sum(padding[0]) - kh + 1, W + sum(padding[1]) - kw + 1
+    taps = [(i, j) for i in range(kh) for j in range(kw)] if taps is None else list(taps)
+    if not taps:
+        return jnp.zeros((B, Ho, Wo, F), jnp.result_type(x_BxHxWxC, w_khxkwxCxF))
+    xp = jnp.pad(x_BxHxWxC, ((0, 0), tuple(padding[0]), tuple(padding[1]), (0, 0)))
+    cols = [xp[:, i:i + Ho, j:j + Wo, :] for i, j in taps]
+    p_NxK = (cols[0] if len(cols) == 1 else jnp.concatenate(cols, axis=-1)).reshape(B * Ho * Wo, len(taps) * C)
+    w_KxF = jnp.stack([w_khxkwxCxF[i, j] for i, j in taps]).reshape(len(taps) * C, F)
+    return (p_NxK @ w_KxF).reshape(B, Ho, Wo, F)
+
+
+def open_taps(kind: str, k: int) -> list[tuple[int, int]]:
+    """The kernel positions ``(i, j)`` that the mask of this kind and size leaves open, in raster order."""
+    with jax.ensure_compile_time_eval():      # a constant, also while a caller is being traced
+        m_khxkw = np.asarray(kernel_mask(kind, k))
+    return [(int(i), int(j)) for i, j in zip(*np.nonzero(m_khxkw))]
+
+
 class MaskedConv2D(nn.Module):
     in_features: int
     features: int
@@ -68,10 +103,8 @@ class MaskedConv2D(nn.Module):
         return jnp.where(self.mask_khxkw[:, :, None, None] > 0, self.kernel, 0.0)
 
     def _conv(self, x_BxHxWxC, padding):
-        y = jax.lax.conv_general_dilated(
-            x_BxHxWxC.astype(jnp.float32), self.masked_kernel(), window_strides=(1, 1),
-            padding=padding, dimension_numbers=("NHWC", "HWIO", "NHWC"))
-        return y + self.bias_F
+        return conv2d(x_BxHxWxC.astype(jnp.float32), self.masked_kernel(), padding,
+                      open_taps(self.kind, self.kernel_size)) + self.bias_F
 
     def __call__(self, x_BxHxWxC):
         return self._conv(x_BxHxWxC, kernel_padding(self.kind, self.kernel_size))
