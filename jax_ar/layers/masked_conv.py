@@ -13,7 +13,8 @@ Kinds (``k`` is the nominal odd kernel size):
   ``1 x (k//2 + 1)`` (:func:`jax_ar.masks.gated_horizontal_kernel_mask`),
   padded ``k//2`` columns on the left.
 
-``__call__(x_BxHxWxC)`` is the parallel (same-size) convolution;
+``__call__(x_BxHxWxC)`` is the parallel (same-size) convolution (:func:`conv2d`: on CPU a
+matrix product over the open taps only, elsewhere ``lax.conv_general_dilated``);
 ``patch(p_BxkhxkwxC) -> y_BxF`` applies the kernel to one window, for the
 cached samplers; ``valid(x)`` is the convolution without padding.
 """
@@ -58,8 +59,8 @@ def conv2d(x_BxHxWxC, w_khxkwxCxF, padding, taps=None, im2col=None):
     copies of the input at ``taps`` with those kernel rows, so a masked kernel's closed taps cost
     nothing; otherwise ``lax.conv_general_dilated`` (cuDNN and the TPU's convolutions).  The same
     sums either way.  Why im2col on CPU: XLA:CPU runs the convolution's kernel gradient 5-20x
-    slower than its forward pass, so PixelCNN training steps took 1.2-2.9x longer
-    (BENCHMARKS.md).
+    slower than its forward pass, so a 32-feature Gated PixelCNN's training step took 2.6-2.9x
+    longer (BENCHMARKS.md).
     """
     if not (jax.default_backend() == "cpu" if im2col is None else im2col):
         return jax.lax.conv_general_dilated(x_BxHxWxC, w_khxkwxCxF, window_strides=(1, 1), padding=padding,
