@@ -23,9 +23,10 @@ def _noisy_params(model, seed=0, scale=0.5):
     return jax.jit(f)(jax.random.PRNGKey(seed))
 
 
-def test_im2col_convolution_equals_lax_values_and_gradients():
-    """The CPU form of the masked convolutions (im2col over the open taps) computes what
-    ``lax.conv_general_dilated`` computes with the masked kernel, and so do their gradients."""
+def test_convolution_forms_give_the_same_values_and_gradients():
+    """The CPU forms of the masked convolutions (im2col over the open taps; lax values with
+    im2col gradients) compute what ``lax.conv_general_dilated`` computes with the masked kernel,
+    and so do their gradients."""
     key = jax.random.PRNGKey(3)
     for kind in KINDS:
         mask = kernel_mask(kind, 3)
@@ -34,16 +35,19 @@ def test_im2col_convolution_equals_lax_values_and_gradients():
         x = jax.random.normal(key, (2, 4, 6, C))
         w = jax.random.normal(jax.random.PRNGKey(1), mask.shape + (C, 5)) * m
         for pad in (kernel_padding(kind, 3), ((0, 0), (0, 0))):
-            def grads(x, w, im2col):
+            def grads(x, w, form):
                 return jax.value_and_grad(
-                    lambda x, w: jnp.sum(jnp.sin(conv2d(x, w, pad, open_taps(kind, 3), im2col=im2col))), (0, 1))(x, w)
-            (want, (want_dx, want_dw)) = jax.jit(grads, static_argnums=2)(x, w, False)
-            (got, (got_dx, got_dw)) = jax.jit(grads, static_argnums=2)(x, w, True)
-            for a, b in ((got, want), (got_dx, want_dx), (got_dw * m, want_dw * m)):
-                np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=f"{kind} {pad}")
+                    lambda x, w: jnp.sum(jnp.sin(conv2d(x, w, pad, open_taps(kind, 3), form))), (0, 1))(x, w)
+            (want, (want_dx, want_dw)) = jax.jit(grads, static_argnums=2)(x, w, "lax")
+            for form in ("im2col", "lax_im2col_grad"):
+                (got, (got_dx, got_dw)) = jax.jit(grads, static_argnums=2)(x, w, form)
+                for a, b in ((got, want), (got_dx, want_dx), (got_dw * m, want_dw * m)):
+                    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=f"{form} {kind} {pad}")
     assert open_taps("A", 3) == [(0, 0), (0, 1), (0, 2), (1, 0)] and open_taps("v_first", 1) == []
-    y = conv2d(jnp.ones((1, 2, 2, 1)), jnp.ones((1, 1, 1, 4)), ((1, 0), (0, 0)), taps=[], im2col=True)
+    y = conv2d(jnp.ones((1, 2, 2, 1)), jnp.ones((1, 1, 1, 4)), ((1, 0), (0, 0)), taps=[], form="im2col")
     assert y.shape == (1, 3, 2, 4) and not np.any(np.asarray(y))       # no open tap: zeros
+    with pytest.raises(errors.ConfigError, match="unknown convolution form 'fft'"):
+        conv2d(x, w, pad, form="fft")
 
 
 @pytest.fixture(scope="module")

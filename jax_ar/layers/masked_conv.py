@@ -13,12 +13,14 @@ Kinds (``k`` is the nominal odd kernel size):
   ``1 x (k//2 + 1)`` (:func:`jax_ar.masks.gated_horizontal_kernel_mask`),
   padded ``k//2`` columns on the left.
 
-``__call__(x_BxHxWxC)`` is the parallel (same-size) convolution (:func:`conv2d`: on CPU a
-matrix product over the open taps only, elsewhere ``lax.conv_general_dilated``);
+``__call__(x_BxHxWxC)`` is the parallel (same-size) convolution (:func:`conv2d`; on CPU its
+gradients are matrix products over the open taps only);
 ``patch(p_BxkhxkwxC) -> y_BxF`` applies the kernel to one window, for the
 cached samplers; ``valid(x)`` is the convolution without padding.
 """
 from __future__ import annotations
+
+import functools
 
 import flax.linen as nn
 import jax
@@ -51,31 +53,71 @@ def kernel_padding(kind: str, k: int) -> tuple[tuple[int, int], tuple[int, int]]
     return (0, 0), (c, 0)
 
 
-def conv2d(x_BxHxWxC, w_khxkwxCxF, padding, taps=None, im2col=None):
+FORMS = ("lax", "im2col", "lax_im2col_grad")
+
+
+def conv2d(x_BxHxWxC, w_khxkwxCxF, padding, taps=None, form=None):
     """Stride-1 2-D convolution: NHWC input, HWIO kernel, explicit ``((top, bottom), (left, right))``
     zero padding.  ``taps``: the kernel positions ``(i, j)`` that may be non-zero (default all).
 
-    ``im2col`` (default: on the CPU backend) computes it as one matrix product of the shifted
-    copies of the input at ``taps`` with those kernel rows, so a masked kernel's closed taps cost
-    nothing; otherwise ``lax.conv_general_dilated`` (cuDNN and the TPU's convolutions).  The same
-    sums either way.  Why im2col on CPU: XLA:CPU runs the convolution's kernel gradient 5-20x
-    slower than its forward pass, so a 32-feature Gated PixelCNN's training step took 2.6-2.9x
-    longer (BENCHMARKS.md).
+    ``form`` (the same sums each way):
+
+    * ``"lax"``: ``lax.conv_general_dilated`` (cuDNN and the TPU's convolutions; the default
+      off CPU);
+    * ``"im2col"``: one matrix product of the shifted copies of the input at ``taps`` with
+      those kernel rows, so a masked kernel's closed taps cost nothing;
+    * ``"lax_im2col_grad"`` (the default on CPU): the ``"lax"`` value with the gradients of
+      ``"im2col"``.  XLA:CPU runs the convolution's kernel gradient 5-20x slower than its
+      forward pass, so a 32-feature Gated PixelCNN's training step took 2.6-2.9x longer;
+      its forward pass is the faster one at small channel counts (BENCHMARKS.md).
     """
-    if not (jax.default_backend() == "cpu" if im2col is None else im2col):
-        return jax.lax.conv_general_dilated(x_BxHxWxC, w_khxkwxCxF, window_strides=(1, 1), padding=padding,
-                                            dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    form = form or ("lax_im2col_grad" if jax.default_backend() == "cpu" else "lax")
+    padding = tuple(tuple(int(n) for n in p) for p in padding)
+    taps = None if taps is None else tuple((int(i), int(j)) for i, j in taps)
+    if form == "lax":
+        return _lax_conv(x_BxHxWxC, w_khxkwxCxF, padding)
+    if form == "im2col":
+        return _im2col_conv(x_BxHxWxC, w_khxkwxCxF, padding, taps)
+    if form == "lax_im2col_grad":
+        return _lax_conv_im2col_grad(x_BxHxWxC, w_khxkwxCxF, padding, taps)
+    raise errors.ConfigError(f"unknown convolution form {form!r}; choose from {', '.join(FORMS)}")
+
+
+def _lax_conv(x_BxHxWxC, w_khxkwxCxF, padding):
+    return jax.lax.conv_general_dilated(x_BxHxWxC, w_khxkwxCxF, window_strides=(1, 1), padding=padding,
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def _im2col_conv(x_BxHxWxC, w_khxkwxCxF, padding, taps):
     kh, kw, C, F = w_khxkwxCxF.shape
     B, H, W, _ = x_BxHxWxC.shape
     Ho, Wo = H + sum(padding[0]) - kh + 1, W + sum(padding[1]) - kw + 1
     taps = [(i, j) for i in range(kh) for j in range(kw)] if taps is None else list(taps)
     if not taps:
         return jnp.zeros((B, Ho, Wo, F), jnp.result_type(x_BxHxWxC, w_khxkwxCxF))
-    xp = jnp.pad(x_BxHxWxC, ((0, 0), tuple(padding[0]), tuple(padding[1]), (0, 0)))
+    xp = jnp.pad(x_BxHxWxC, ((0, 0), padding[0], padding[1], (0, 0)))
     cols = [xp[:, i:i + Ho, j:j + Wo, :] for i, j in taps]
     p_NxK = (cols[0] if len(cols) == 1 else jnp.concatenate(cols, axis=-1)).reshape(B * Ho * Wo, len(taps) * C)
     w_KxF = jnp.stack([w_khxkwxCxF[i, j] for i, j in taps]).reshape(len(taps) * C, F)
     return (p_NxK @ w_KxF).reshape(B, Ho, Wo, F)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _lax_conv_im2col_grad(x_BxHxWxC, w_khxkwxCxF, padding, taps):
+    return _lax_conv(x_BxHxWxC, w_khxkwxCxF, padding)
+
+
+def _lax_im2col_fwd(x, w, padding, taps):
+    return _lax_conv(x, w, padding), (x, w)
+
+
+def _lax_im2col_bwd(padding, taps, residuals, dy):
+    x, w = residuals
+    _, vjp = jax.vjp(lambda x_, w_: _im2col_conv(x_, w_, padding, taps), x, w)   # its product is dropped
+    return vjp(dy)
+
+
+_lax_conv_im2col_grad.defvjp(_lax_im2col_fwd, _lax_im2col_bwd)
 
 
 def open_taps(kind: str, k: int) -> list[tuple[int, int]]:
@@ -103,15 +145,16 @@ class MaskedConv2D(nn.Module):
     def masked_kernel(self):
         return jnp.where(self.mask_khxkw[:, :, None, None] > 0, self.kernel, 0.0)
 
-    def _conv(self, x_BxHxWxC, padding):
+    def _conv(self, x_BxHxWxC, padding, form=None):
         return conv2d(x_BxHxWxC.astype(jnp.float32), self.masked_kernel(), padding,
-                      open_taps(self.kind, self.kernel_size)) + self.bias_F
+                      open_taps(self.kind, self.kernel_size), form) + self.bias_F
 
     def __call__(self, x_BxHxWxC):
         return self._conv(x_BxHxWxC, kernel_padding(self.kind, self.kernel_size))
 
     def valid(self, x_BxHxWxC):
-        return self._conv(x_BxHxWxC, ((0, 0), (0, 0)))
+        # the cached samplers' few-row windows: on CPU the product form ran ~10x faster (BENCHMARKS.md)
+        return self._conv(x_BxHxWxC, ((0, 0), (0, 0)), "im2col" if jax.default_backend() == "cpu" else None)
 
     def patch(self, p_BxkhxkwxC):
         """Output at one pixel from its (already padded) input window."""
