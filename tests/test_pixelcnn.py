@@ -48,6 +48,9 @@ def test_convolution_forms_give_the_same_values_and_gradients():
     assert y.shape == (1, 3, 2, 4) and not np.any(np.asarray(y))       # no open tap: zeros
     with pytest.raises(errors.ConfigError, match="unknown convolution form 'fft'"):
         conv2d(x, w, pad, form="fft")
+    # forward mode: "im2col" (CPU_FORM's documented alternative) matches "lax"
+    tangents = [jax.jvp(lambda x: conv2d(x, w, pad, form=f), (x,), (jnp.ones_like(x),))[1] for f in ("lax", "im2col")]
+    np.testing.assert_allclose(tangents[1], tangents[0], rtol=1e-5, atol=1e-5)
 
 
 @pytest.fixture(scope="module")

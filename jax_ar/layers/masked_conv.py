@@ -54,6 +54,10 @@ def kernel_padding(kind: str, k: int) -> tuple[tuple[int, int], tuple[int, int]]
 
 
 FORMS = ("lax", "im2col", "lax_im2col_grad")
+# The form ``conv2d`` uses on the CPU backend when none is given (read when a model is traced).
+# "lax_im2col_grad" is a custom VJP, so forward-mode differentiation (jax.jvp, jax.jacfwd,
+# jax.hessian) does not go through it: set this to "im2col" (both modes, same sums) for that.
+CPU_FORM = "lax_im2col_grad"
 
 
 def conv2d(x_BxHxWxC, w_khxkwxCxF, padding, taps=None, form=None):
@@ -66,12 +70,12 @@ def conv2d(x_BxHxWxC, w_khxkwxCxF, padding, taps=None, form=None):
       off CPU);
     * ``"im2col"``: one matrix product of the shifted copies of the input at ``taps`` with
       those kernel rows, so a masked kernel's closed taps cost nothing;
-    * ``"lax_im2col_grad"`` (the default on CPU): the ``"lax"`` value with the gradients of
-      ``"im2col"``.  XLA:CPU runs the convolution's kernel gradient 5-20x slower than its
+    * ``"lax_im2col_grad"`` (the default on CPU, :data:`CPU_FORM`): the ``"lax"`` value with
+      the gradients of ``"im2col"`` (reverse mode only).  XLA:CPU runs the convolution's kernel gradient 5-20x slower than its
       forward pass, so a 32-feature Gated PixelCNN's training step took 2.6-2.9x longer;
       its forward pass is the faster one at small channel counts (BENCHMARKS.md).
     """
-    form = form or ("lax_im2col_grad" if jax.default_backend() == "cpu" else "lax")
+    form = form or (CPU_FORM if jax.default_backend() == "cpu" else "lax")
     padding = tuple(tuple(int(n) for n in p) for p in padding)
     taps = None if taps is None else tuple((int(i), int(j)) for i, j in taps)
     if form == "lax":
