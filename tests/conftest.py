@@ -27,8 +27,11 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 def _xla_accepts(flags: str) -> bool:
     """Whether this jaxlib knows ``flags`` (XLA aborts the process on an unknown flag)."""
     env = dict(os.environ, XLA_FLAGS=flags, JAX_PLATFORMS="cpu")
-    probe = subprocess.run([sys.executable, "-c", "import jax; jax.devices()"], env=env,
-                           capture_output=True, timeout=300)
+    try:
+        probe = subprocess.run([sys.executable, "-c", "import jax; jax.devices()"], env=env,
+                               capture_output=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
     return probe.returncode == 0
 
 
