@@ -19,6 +19,7 @@ import jax
 import numpy as np
 
 from jax_ar import decoding, errors, experiment, generation, images, sampling
+from jax_ar.beam_search import beam_search
 from jax_ar.data import registry as data_registry
 from jax_ar.errors import ConfigError
 from jax_ar.runs import load_run, load_tokenizer, parse_cli
@@ -131,7 +132,6 @@ def _check_length(length) -> None:
 def beams(model, params, width: int, *, prompt_P=None, length: int = 0, length_penalty: float = 0.0):
     """The ``width`` best sequences of one beam search [width, P + new] (best first) and their
     log-probabilities [width]; ``length`` new elements (0: up to the model's context)."""
-    from jax_ar.beam_search import beam_search
     _check_length(length)
     prompt = None if prompt_P is None else np.asarray(prompt_P)[None]
     tokens, _, logp, _ = beam_search(model, params, width, prompt=prompt, num_steps=length or None,

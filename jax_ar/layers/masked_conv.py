@@ -58,6 +58,16 @@ FORMS = ("lax", "im2col", "lax_im2col_grad")
 # "lax_im2col_grad" is a custom VJP, so forward-mode differentiation (jax.jvp, jax.jacfwd,
 # jax.hessian) does not go through it: set this to "im2col" (both modes, same sums) for that.
 CPU_FORM = "lax_im2col_grad"
+# ... and for the cached samplers' few-row windows (``MaskedConv2D.valid``): ~10x faster there (BENCHMARKS.md)
+CPU_ROWS_FORM = "im2col"
+
+
+def default_form(rows: bool = False) -> str:
+    """The form ``conv2d`` uses when none is given: ``"lax"`` off CPU, else :data:`CPU_FORM`
+    (:data:`CPU_ROWS_FORM` for few-row windows)."""
+    if jax.default_backend() != "cpu":
+        return "lax"
+    return CPU_ROWS_FORM if rows else CPU_FORM
 
 
 def conv2d(x_BxHxWxC, w_khxkwxCxF, padding, taps=None, form=None):
@@ -75,7 +85,7 @@ def conv2d(x_BxHxWxC, w_khxkwxCxF, padding, taps=None, form=None):
       forward pass, so a 32-feature Gated PixelCNN's training step took 2.6-2.9x longer;
       its forward pass is the faster one at small channel counts (BENCHMARKS.md).
     """
-    form = form or (CPU_FORM if jax.default_backend() == "cpu" else "lax")
+    form = form or default_form()
     padding = tuple(tuple(int(n) for n in p) for p in padding)
     taps = None if taps is None else tuple((int(i), int(j)) for i, j in taps)
     if form == "lax":
@@ -126,9 +136,14 @@ _lax_conv_im2col_grad.defvjp(_lax_im2col_fwd, _lax_im2col_bwd)
 
 def open_taps(kind: str, k: int) -> list[tuple[int, int]]:
     """The kernel positions ``(i, j)`` that the mask of this kind and size leaves open, in raster order."""
+    return list(_open_taps(kind, k))
+
+
+@functools.lru_cache(maxsize=None)         # built once per kind and size, not at every trace
+def _open_taps(kind: str, k: int) -> tuple[tuple[int, int], ...]:
     with jax.ensure_compile_time_eval():      # a constant, also while a caller is being traced
         m_khxkw = np.asarray(kernel_mask(kind, k))
-    return [(int(i), int(j)) for i, j in zip(*np.nonzero(m_khxkw))]
+    return tuple((int(i), int(j)) for i, j in zip(*np.nonzero(m_khxkw)))
 
 
 class MaskedConv2D(nn.Module):
@@ -157,8 +172,7 @@ class MaskedConv2D(nn.Module):
         return self._conv(x_BxHxWxC, kernel_padding(self.kind, self.kernel_size))
 
     def valid(self, x_BxHxWxC):
-        # the cached samplers' few-row windows: on CPU the product form ran ~10x faster (BENCHMARKS.md)
-        return self._conv(x_BxHxWxC, ((0, 0), (0, 0)), "im2col" if jax.default_backend() == "cpu" else None)
+        return self._conv(x_BxHxWxC, ((0, 0), (0, 0)), default_form(rows=True))
 
     def patch(self, p_BxkhxkwxC):
         """Output at one pixel from its (already padded) input window."""
