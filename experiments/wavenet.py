@@ -91,8 +91,7 @@ def main(argv=None):
     # baselines on exactly the same test samples
     base = {"uniform_bits": audio_baselines.uniform_bits(256),
             "ngram_bits": audio_baselines.ngram_bits(codes["train"], codes["test"], order=cfg.ngram_order),
-            "ar_bits": audio_baselines.ar_bits(
-                audio_baselines.ar_fit_pooled([c for c, _, _ in train], cfg.ar_order), [c for c, _, _ in test])}
+            "ar_bits": audio_baselines.ar_bits(codes["train"], codes["test"], order=cfg.ar_order)}
     print("baselines (bits/sample): " + ", ".join(f"{k} {v:.4f}" for k, v in base.items()), flush=True)
 
     name = "wavenet_cond" if cfg.conditional else "wavenet"

@@ -51,15 +51,21 @@ def categorical_sample(key, logits):
 
 
 def categorical_entropy(logits):
+    """-sum p log p; a masked class (logit -inf, p = 0) adds 0, not 0 * -inf = NaN."""
     logp = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1)
-    return -jnp.sum(jnp.exp(logp) * logp, axis=-1)
+    p = jnp.exp(logp)
+    return -jnp.sum(p * jnp.where(p > 0, logp, 0.0), axis=-1)
 
 
 # ------------------------------------------------------------------ Gaussian
 def _standardise(x, loc, log_scale):
-    """(x - loc) / scale; exactly 0 at x == loc even where 1 / scale overflows (log_scale < -88)."""
+    """(x - loc) / scale; exactly 0 at x == loc even where 1 / scale overflows (log_scale < -88).
+
+    The inner ``where`` keeps the unused branch finite too, so gradients at x == loc are not NaN.
+    """
     d = x - loc
-    return jnp.where(d == 0, 0.0, d * jnp.exp(-log_scale))
+    at_loc = d == 0
+    return jnp.where(at_loc, 0.0, d * jnp.exp(-jnp.where(at_loc, 0.0, log_scale)))
 
 
 def gaussian_log_prob(mean, log_scale, x):
@@ -77,7 +83,9 @@ def gaussian_entropy(log_scale):
 
 # ------------------------------------------------------------------ logistic
 def logistic_log_prob(loc, log_scale, x):
-    z = _standardise(x, loc, log_scale)
+    """The density is even in z, so use |z|: -|z| - 2 softplus(-|z|) stays finite (-inf at worst)
+    where z overflows to -inf (the form -z - 2 softplus(-z) gives inf - inf = NaN there)."""
+    z = jnp.abs(_standardise(x, loc, log_scale))
     return -z - log_scale - 2.0 * jax.nn.softplus(-z)
 
 
@@ -127,7 +135,10 @@ def discretized_logistic_mixture_log_prob(logit_w, loc, log_scale, x, num_bins: 
     log_pdf_mid = (-mid * inv - log_scale - 2.0 * jax.nn.softplus(-mid * inv)) + jnp.log(half * 2.0)
     mid_log = jnp.where(plus - minus > 1e-5, mid_log, log_pdf_mid)
     mid_log = jnp.where(jnp.isfinite(mid_log), mid_log, log_pdf_mid)
-    lp = jnp.where(xc < -0.999, log_cdf_plus, jnp.where(xc > 0.999, log_one_minus_cdf_min, mid_log))
+    # the edge bins by their integer value (a test on xc near +-1 would also catch
+    # interior bins once num_bins > 2001)
+    xf = x.astype(jnp.float32)[..., None]
+    lp = jnp.where(xf <= 0, log_cdf_plus, jnp.where(xf >= num_bins - 1, log_one_minus_cdf_min, mid_log))
     return jax.nn.logsumexp(jax.nn.log_softmax(logit_w, axis=-1) + lp, axis=-1)
 
 

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jax_ar import audio, errors, linear_ar
+from jax_ar import audio, audio_baselines, errors, linear_ar
 from jax_ar.linear_ar import speech
 from jax_ar.linear_ar.discretize import gaussian_binned_log_prob, mixture_binned_log_prob
 
@@ -75,3 +75,20 @@ def test_speech_baseline_on_a_synthetic_signal_beats_uniform():
 def test_pooled_fit_rejects_nan_clip():
     with pytest.raises(errors.ValueRangeError, match="NaN"):
         linear_ar.fit_pooled([np.zeros(10), np.array([0.0, np.nan, 1.0, 2.0])], 1)
+
+
+def test_wavenet_ar_baseline_reads_only_the_codes():
+    # WaveNet's AR baseline takes codes (not raw audio): it is the speech baseline on the
+    # decoded amplitudes of the earlier codes.
+    rng = np.random.default_rng(0)
+    x = np.zeros(3000)
+    for t in range(2, 3000):
+        x[t] = 1.6 * x[t - 1] - 0.8 * x[t - 2] + 0.02 * rng.standard_normal()
+    clips = [np.clip(x[:1500], -1, 1), np.clip(x[1500:], -1, 1)]
+    codes = speech.encode_clips(clips)
+    bits = audio_baselines.ar_bits(codes[:1], codes[1:], order=4)
+    fit = speech.fit_clips(codes[:1], 4)
+    assert bits == pytest.approx(speech.bits_per_sample(fit, codes[1:])["bits_per_sample"])
+    assert bits < 8.0
+    with pytest.raises(errors.DataFileError, match="no test clips"):
+        audio_baselines.ar_bits(codes, [])

@@ -83,6 +83,16 @@ def test_mle_and_laplace_by_hand():
     assert math.isinf(ngram.perplexity(mle, [2, 2])) and math.isinf(ngram.bits_per_token(mle, [1]))
 
 
+def test_laplace_scores_sequence_starts_from_their_counts():
+    # One start symbol per sequence: the first tokens' longest history is <s> w1 .. w_{i-1},
+    # shorter than n - 1, and add-k applies there too (it used to fall through to 1/V).
+    seqs = [[0, 1, 2], [0, 1, 1], [0, 2, 1], [0, 1, 2]]
+    lap3 = ngram.fit(seqs, 3, 3, "laplace")
+    # p(0|<s>) = (4+1)/(4+3); p(1|<s> 0) = (3+1)/(4+3); then the top order: p(2|0 1) = (2+1)/(3+3)
+    np.testing.assert_allclose(np.exp(lap3.log_probs([[0, 1, 2]])), [5 / 7, 4 / 7, 3 / 6])
+    np.testing.assert_allclose(np.exp(lap3.next_log_probs([[3]])), [[5 / 7, 1 / 7, 1 / 7]])
+
+
 def test_mle_unseen_event_gives_inf_not_error():
     lm = _fit("mle", order=3)
     assert ngram.perplexity(lm, [5, 5, 5]) == float("inf")

@@ -5,8 +5,10 @@ words (so a held-out stream may have infinite perplexity, reported as inf);
 a context never seen in training falls back to the next shorter context, so
 every context still has a normalised distribution.
 
-add-k: p(w|h) = (c(h w) + k) / (c(h) + k V) at the top order only (NLTK's
-``Lidstone``/``Laplace``); an unseen context gives the uniform 1/V.
+add-k: p(w|h) = (c(h w) + k) / (c(h) + k V) for the longest history only
+(NLTK's ``Lidstone``/``Laplace``): the top order, or with one start symbol per
+sequence (``bos_pad="single"``) the shorter history ``<s> w1 .. w_{i-1}`` of a
+sequence's first tokens; an unseen context gives the uniform 1/V.
 """
 from __future__ import annotations
 
@@ -53,10 +55,19 @@ def add_k(c: NGramCounts, k: float = 1.0) -> NGramLM:
         return NGramLM(c, "add_k", logp, [None, None], {"k": kk})
     logp = [None, _unigram(c, 1.0, V)]
     log_bow = [None, None]
-    for j in range(2, n):   # intermediate orders: pass-through to the uniform distribution
-        logp.append(np.full(c.size(j), -np.log(V)))
-        log_bow.append(np.zeros(c.size(j - 1)))
-    tot = counting.context_totals(c, n)
-    logp.append(_log((c.counts[n] + kk) / (tot[c.prefix(n)] + kk * V)))
-    log_bow.append(np.where(tot > 0, _log(kk * V / (tot + kk * V)), 0.0))
+    for j in range(2, n + 1):
+        tot = counting.context_totals(c, j)
+        lp = _log((c.counts[j] + kk) / (tot[c.prefix(j)] + kk * V))
+        lb = np.where(tot > 0, _log(kk * V / (tot + kk * V)), 0.0)
+        if j < n:
+            # Intermediate orders pass through to the uniform distribution, except,
+            # with one start symbol per sequence, the contexts that begin at <s>:
+            # there the longest history is shorter than n - 1 and this is its top order.
+            start = c.first[j] == c.bos if c.bos_pad == "single" else np.zeros(c.size(j), bool)
+            ctx_start = ((np.arange(c.size(1)) == c.bos) if j == 2 else c.first[j - 1] == c.bos) \
+                if c.bos_pad == "single" else np.zeros(c.size(j - 1), bool)
+            lp = np.where(start, lp, -np.log(V))
+            lb = np.where(ctx_start, lb, 0.0)
+        logp.append(lp)
+        log_bow.append(lb)
     return NGramLM(c, "add_k", logp, log_bow, {"k": kk})
