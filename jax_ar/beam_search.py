@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jax_ar import decoding, errors
-from jax_ar.generation import check_request, prefill_cache
+from jax_ar.generation import check_request, check_unconditional, prefill_cache
 
 
 def _gather_rows(cache, rows, n_rows):
@@ -79,28 +79,50 @@ def _beam_search(model, params, prompt_BxP, *, width, num_steps, eos_token, leng
 
 
 def beam_search(model, params, width: int, *, prompt=None, num_steps: Optional[int] = None,
-                batch_size: int = 1, eos_token: Optional[int] = None, length_penalty: float = 0.0):
+                batch_size: Optional[int] = None, eos_token: Optional[int] = None,
+                length_penalty: float = 0.0):
     """Beam search; returns ``(tokens_BxWxN, score_BxW, log_prob_BxW, length_BxW)``, best beam first.
 
     prompt: optional ``[B, P]`` token ids (P >= 1) to continue; without it,
-    ``batch_size`` identical searches from the start of the sequence.
+    ``batch_size`` (default 1) identical searches from the start of the sequence.
     num_steps: new tokens (default: fill the context, ``seq_len - P``).
+    A width larger than the number of distinct continuations returns the
+    surplus beams with log-probability -inf.
     """
     errors.check_integer(width, "beam width")
     decoding.check_discrete(model.dist)        # beams of token ids: categorical or binary models
+    check_unconditional(model)
     V = model.dist.vocab_size
-    if eos_token is not None and not (0 <= int(eos_token) < V):
-        raise errors.ValueRangeError(f"eos_token {eos_token} is outside the vocabulary [0, {V - 1}]")
-    if not np.isfinite(length_penalty) or length_penalty < 0:
-        raise errors.ConfigError(f"length_penalty must be finite and >= 0, got {length_penalty}")
-    P = 0 if prompt is None else np.asarray(prompt).shape[-1]
-    N = model.seq_len - P if num_steps is None else int(num_steps)
+    if eos_token is not None:
+        errors.check_integer(eos_token, "eos_token", lo=0)
+        if not eos_token < V:
+            raise errors.ValueRangeError(f"eos_token {eos_token} is outside the vocabulary [0, {V - 1}]")
+    if (isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float, np.integer, np.floating))
+            or not np.isfinite(length_penalty) or length_penalty < 0):
+        raise errors.ConfigError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}")
+    S = model.seq_len
+    if prompt is None:
+        P = 0
+        batch_size = errors.check_integer(1 if batch_size is None else batch_size, "batch_size")
+    else:
+        shape = np.shape(prompt)
+        P = shape[-1] if len(shape) else 0
+        if len(shape) == 2 and P > S:
+            raise errors.ShapeError(f"prompt length {P} is longer than the model's context of {S} tokens")
+        if len(shape) == 2 and batch_size is not None and batch_size != shape[0]:
+            raise errors.ConfigError(f"batch_size {batch_size!r} disagrees with the prompt's {shape[0]} rows; "
+                                     f"with a prompt, leave batch_size out (one search per row)")
+    if num_steps is None:
+        N = S - P
+        if N < 1:
+            raise errors.ShapeError(f"the {P}-token prompt fills the model's context of {S} tokens: "
+                                    f"nothing is left to generate")
+    else:
+        N = errors.check_integer(num_steps, "num_steps", hint=f" (new tokens; at most {S - P} here)")
     if prompt is not None:
         prompt = jnp.asarray(check_request(model, prompt, N))
-    elif not 1 <= N <= model.seq_len:
-        raise errors.ShapeError(f"num_steps must be in [1, {model.seq_len}] (the context), got {N}")
-    if batch_size < 1:
-        raise errors.ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    elif N > S:
+        raise errors.ShapeError(f"num_steps must be in [1, {S}] (the context), got {N}")
     return _beam_search(model, params, prompt, width=int(width), num_steps=N,
                         eos_token=None if eos_token is None else int(eos_token),
-                        length_penalty=float(length_penalty), batch_size=int(batch_size))
+                        length_penalty=float(length_penalty), batch_size=int(batch_size or 1))

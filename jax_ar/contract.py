@@ -82,11 +82,9 @@ class ARModelBase:
     def check_outputs_input(self, x, cond=None) -> None:
         """``check_input`` for ``outputs``: a stationary model takes sequences of any length, a
         ``prefixes`` model the first 1 .. seq_len elements."""
-        if errors.is_traced(x):
-            return
         length = self.seq_len
-        if np.ndim(x) == 2 and (self.stationary or (self.prefixes and 1 <= np.shape(x)[1] <= self.seq_len)):
-            length = np.shape(x)[1]
+        if jnp.ndim(x) == 2 and (self.stationary or (self.prefixes and 1 <= jnp.shape(x)[1] <= self.seq_len)):
+            length = jnp.shape(x)[1]
         self._check(x, cond, length)
 
     def _check(self, x, cond, length) -> None:
@@ -97,11 +95,12 @@ class ARModelBase:
 
     def check_step_input(self, x_prev) -> None:
         """``x_prev`` of ``step``: one element per sequence, shape [B], in the event's range."""
+        if jnp.ndim(x_prev) != 1:
+            raise errors.ShapeError(f"x_prev must have shape [batch] (one element per sequence), "
+                                    f"got {tuple(jnp.shape(x_prev))}")
         if errors.is_traced(x_prev):
             return
         a = np.asarray(x_prev)
-        if a.ndim != 1:
-            raise errors.ShapeError(f"x_prev must have shape [batch] (one element per sequence), got {a.shape}")
         errors.check_sequences(a[:, None], seq_len=1, kind=self.dist.kind,
                                vocab_size=getattr(self.dist, "vocab_size", None), name="x_prev")
 

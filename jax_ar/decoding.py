@@ -203,6 +203,13 @@ class OnOutputs:
 def for_model(pick, dist):
     """``pick`` made to read ``dist``'s ``out``: a strategy is wrapped unless ``out`` already holds
     logits; any other ``pick`` (``dist.sample``, a custom function) is returned as is."""
+    if isinstance(pick, type):
+        raise errors.ConfigError(f"pick must be a strategy instance such as {pick.__name__}(...), "
+                                 f"got the class {pick.__name__}")
+    if not callable(pick):
+        raise errors.ConfigError(f"pick must be a decoding strategy (e.g. decoding.TopK(40); "
+                                 f"decoding.from_name builds one from a name) or a function "
+                                 f"pick(key, out), got {pick!r}")
     if not isinstance(pick, STRATEGIES):
         return pick
     check_discrete(dist)

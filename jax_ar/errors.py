@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -48,7 +49,7 @@ def check_finite(x: Any, name: str = "input") -> None:
     if is_traced(x):
         return
     a = np.asarray(x)
-    if np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
+    if jnp.issubdtype(a.dtype, jnp.floating) and not np.all(np.isfinite(a)):
         bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
         raise ValueRangeError(f"{name} holds {bad} NaN/Inf value(s); inputs must be finite")
 
@@ -58,26 +59,34 @@ def check_sequences(x: Any, *, seq_len: int, kind: str, vocab_size: int | None =
     """Check a batch of sequences ``x_BxD`` against a model's event spec.
 
     kind: "binary" (values in {0,1}), "categorical" (integer ids in
-    [0, vocab_size)), or "continuous" (finite floats).
+    [0, vocab_size)), or "continuous" (finite floats).  Shape and dtype are
+    checked on traced arrays too (they are static under jit/vmap); values
+    only on concrete ones.
     """
-    if is_traced(x):
-        return
-    a = np.asarray(x)
+    traced = is_traced(x)
+    a = x if traced else np.asarray(x)
+    where = (" (inside jax.vmap, map over an axis in front of [batch, length], not over the batch)"
+             if traced else "")
     if a.ndim != 2:
-        raise ShapeError(f"{name} must have shape [batch, {seq_len}] but has shape {a.shape}")
+        raise ShapeError(f"{name} must have shape [batch, {seq_len}] but has shape {tuple(a.shape)}{where}")
     if a.shape[0] == 0:
-        raise ShapeError(f"{name} holds no sequences (shape {a.shape}); pass at least one")
+        raise ShapeError(f"{name} holds no sequences (shape {tuple(a.shape)}); pass at least one")
     if a.shape[1] != seq_len:
         raise ShapeError(f"{name} has sequence length {a.shape[1]} but this model is built for "
-                         f"length {seq_len} (shape must be [batch, {seq_len}], got {a.shape})")
+                         f"length {seq_len} (shape must be [batch, {seq_len}], got {tuple(a.shape)})")
     if a.dtype == np.bool_:
+        if traced:
+            return
         a = a.astype(np.int32)
-    if not (np.issubdtype(a.dtype, np.number)):
-        raise ShapeError(f"{name} has dtype {a.dtype}; expected a numeric array")
+    # jnp.issubdtype knows bfloat16 (and the other ml_dtypes) as floating
+    if not jnp.issubdtype(a.dtype, jnp.number) or jnp.issubdtype(a.dtype, jnp.complexfloating):
+        raise ShapeError(f"{name} has dtype {a.dtype}; expected a real numeric array")
+    if traced:
+        return
     if kind == "continuous":
         check_finite(a, name)
         return
-    if np.issubdtype(a.dtype, np.floating):
+    if jnp.issubdtype(a.dtype, jnp.floating):
         check_finite(a, name)
         if not np.all(a == np.round(a)):
             raise ValueRangeError(f"{name} holds non-integer values for a {kind} model")
@@ -101,19 +110,22 @@ def check_sequences(x: Any, *, seq_len: int, kind: str, vocab_size: int | None =
 def check_labels(cond: Any, *, num_classes: int, batch: int | None = None,
                  name: str = "label") -> None:
     """Check class labels for a conditional model (``num_classes`` > 0)."""
-    if cond is None or is_traced(cond):
-        if cond is None and num_classes > 0:
+    if cond is None:
+        if num_classes > 0:
             raise ValueRangeError(f"this model is conditional on {num_classes} classes: "
                                   f"pass {name}s (integers in [0, {num_classes - 1}])")
         return
     if num_classes == 0:
         raise ValueRangeError(f"this model is unconditional but {name}s were given")
-    a = np.asarray(cond)
+    traced = is_traced(cond)
+    a = cond if traced else np.asarray(cond)
     if a.ndim != 1 or (batch is not None and a.shape[0] != batch):
         raise ShapeError(f"{name}s must have shape [{batch if batch is not None else 'batch'}], "
-                         f"got {a.shape}")
-    if not np.issubdtype(a.dtype, np.integer):
+                         f"got {tuple(a.shape)}")
+    if not jnp.issubdtype(a.dtype, jnp.integer):
         raise ShapeError(f"{name}s must be integers, got dtype {a.dtype}")
+    if traced:
+        return
     bad = (a < 0) | (a >= num_classes)
     if bad.any():
         raise ValueRangeError(f"{name} {a[bad].flat[0].item()} is outside the range [0, {num_classes - 1}]")
@@ -129,6 +141,19 @@ def check_integer(value: Any, name: str, *, lo: int = 1, hint: str = "") -> int:
     if not is_integer(value) or value < lo:
         raise ConfigError(f"{name} must be an integer >= {lo}{hint}, got {value!r}")
     return int(value)
+
+
+def check_key(key: Any, name: str = "key") -> None:
+    """A PRNG key (``jax.random.PRNGKey(seed)`` or ``jax.random.key(seed)``), not a bare seed."""
+    if is_traced(key):
+        return
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and (jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+                              or (dtype == np.uint32 and np.shape(key)[-1:] == (2,))):
+        return
+    got = f"{key!r}" if np.size(key) <= 4 else f"of shape {np.shape(key)}"
+    raise ConfigError(f"{name} must be a PRNG key such as jax.random.PRNGKey(0), "
+                      f"got {type(key).__name__} {got}")
 
 
 def check_positive(value: float, name: str, *, allow_zero: bool = False) -> None:

@@ -35,9 +35,18 @@ def _pick_for(model, pick):
     return decoding.for_model(pick or decoding.Sample(1.0), model.dist)
 
 
+def check_unconditional(model) -> None:
+    """Prompted generation and beam search take no labels: refuse a conditional model clearly."""
+    if getattr(model, "num_classes", 0):
+        raise errors.ConfigError(
+            f"generate and beam_search take no labels, and this model is conditional on {model.num_classes} "
+            f"classes; use sampling.sample(..., cond=labels) with a decoding strategy instead")
+
+
 def check_request(model, prompt, num_new: int, *, max_len: Optional[int] = None) -> np.ndarray:
     """Validate a prompt ``[B, P]`` (P >= 1) and a number of new tokens; returns the prompt as int32."""
     decoding.check_discrete(model.dist)        # token ids only: a continuous model has none
+    check_unconditional(model)
     p = np.asarray(prompt)
     if p.ndim != 2 or p.shape[1] < 1 or p.shape[0] < 1:
         raise errors.ShapeError(f"prompt must have shape [batch, P] with P >= 1, got {p.shape}")
@@ -49,9 +58,13 @@ def check_request(model, prompt, num_new: int, *, max_len: Optional[int] = None)
     if P > S:
         raise errors.ShapeError(f"prompt length {P} is longer than the model's context of {S} tokens")
     if P + num_new > S:
+        held = ("this model's cache covers" if getattr(model, "stationary", False)
+                else "the KV cache holds")
         raise errors.ShapeError(
-            f"generating {num_new} tokens after a {P}-token prompt needs {P + num_new} positions but the "
-            f"KV cache holds {S} (the context length); ask for at most {S - P} new tokens")
+            f"generating {num_new} tokens after a {P}-token prompt needs {P + num_new} positions but "
+            f"{held} {S} (the context length); ask for at most {S - P} new tokens"
+            + (" (or use sampling.sample, which has no length limit for this model)"
+               if getattr(model, "stationary", False) else ""))
     return p.astype(np.int32)
 
 
@@ -161,6 +174,7 @@ def generate(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] =
     """
     p = check_request(model, prompt, num_new)
     _check_stop(model, stop_token, pad_token)
+    errors.check_key(key)
     if segment is None:
         segment = max(64, -(-model.seq_len // 4))
     if int(segment) < 0:
@@ -192,6 +206,7 @@ def _generate_recompute(model, params, key, prompt_BxP, *, num_new, pick):
 def generate_recompute(model, params, key, prompt, num_new: int, *, pick: Optional[Pick] = None):
     """Baseline without a cache: every step recomputes the whole context.  Returns ``(tokens, log_prob)``."""
     p = check_request(model, prompt, num_new)
+    errors.check_key(key)
     return _generate_recompute(model, params, key, jnp.asarray(p), num_new=int(num_new),
                                pick=_pick_for(model, pick))
 
@@ -222,13 +237,20 @@ def generate_sliding(model, params, key, prompt, num_new: int, *, pick: Optional
     When prompt and new tokens fit the context (``P + num_new < seq_len``) nothing slides: that is
     :func:`generate`, whose new tokens this returns."""
     decoding.check_discrete(model.dist)
+    check_unconditional(model)
     _check_num_new(num_new)
     p = np.asarray(prompt)
     if p.ndim != 2 or p.shape[1] < 1 or p.shape[0] < 1:
         raise errors.ShapeError(f"prompt must have shape [batch, P] with P >= 1, got {p.shape}")
     if p.shape[1] + num_new < model.seq_len:
         return generate(model, params, key, prompt, num_new, pick=pick)[0]
+    if not (model.prefixes or model.stationary):
+        raise errors.ConfigError(
+            f"generate_sliding moves a window along the sequence, but this model has parameters for "
+            f"each of its {model.seq_len} positions, so it "
+            f"cannot continue past them: ask for at most {model.seq_len - 1 - p.shape[1]} new tokens")
     errors.check_sequences(p, seq_len=p.shape[1], kind=model.dist.kind,
                            vocab_size=model.dist.vocab_size, name="prompt")
+    errors.check_key(key)
     return _generate_sliding(model, params, key, jnp.asarray(p, jnp.int32), num_new=int(num_new),
                              pick=_pick_for(model, pick))

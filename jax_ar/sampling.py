@@ -64,11 +64,8 @@ def sample(model, params, key, batch_size: int, *, cond=None, prompt=None,
     Compiled once per (model, batch_size, num_steps, pick): the whole
     sequence is one ``lax.scan``, no Python loop per element.
     """
-    if batch_size < 1:
-        raise errors.ConfigError(f"batch_size must be >= 1, got {batch_size}")
-    num_steps = model.seq_len if num_steps is None else num_steps
-    if num_steps < 1:
-        raise errors.ConfigError(f"num_steps must be >= 1, got {num_steps}")
+    batch_size = errors.check_integer(batch_size, "batch_size")
+    num_steps = errors.check_integer(model.seq_len if num_steps is None else num_steps, "num_steps")
     limit = getattr(model, "max_steps", None)
     if limit is not None and num_steps > limit:
         raise errors.ConfigError(f"num_steps {num_steps} exceeds what this model's cache holds ({limit} "
@@ -87,6 +84,7 @@ def sample(model, params, key, batch_size: int, *, cond=None, prompt=None,
         errors.check_sequences(p, seq_len=p.shape[1], kind=model.dist.kind,
                                vocab_size=getattr(model.dist, "vocab_size", None), name="prompt")
         prompt = jnp.asarray(p).astype(model.input_dtype)
+    errors.check_key(key)
     return _sample_jit(model, params, key, cond, prompt, batch_size=batch_size,
                        num_steps=num_steps, pick=pick)
 

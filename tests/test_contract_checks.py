@@ -205,3 +205,58 @@ def test_review_fixes_custom_picks_prefixes_and_broadcasting():
     g = jax.grad(lambda a: metrics.kl_from_logits(a, jnp.zeros(3)))(jnp.array([0.0, -jnp.inf, 1.0]))
     assert np.all(np.isfinite(np.asarray(g)))
     assert metrics.bits_per_dim(100.0, 784.0) == pytest.approx(100.0 / (784 * np.log(2)))
+
+
+@pytest.mark.parametrize("name", ["transformer_prenorm", "fvsbn", "gated_pixelcnn_conditional", "char_gru"])
+def test_shape_and_dtype_are_checked_under_jit_too(name):
+    # shapes and dtypes are static under jit: a wrong one is a clear error there as well
+    m, p = tiny(name)
+    x, c = m.dummy_input(2)
+    lp = jax.jit(m.log_prob)
+    for bad in (x[0], x[:, :-1], x.astype(jnp.complex64)):
+        with pytest.raises(ShapeError, match="shape|dtype"):
+            lp(p, bad, c)
+    if c is not None:
+        with pytest.raises(ShapeError, match="labels must have shape"):
+            lp(p, x, c[:1])
+    # bfloat16 input is numeric: accepted, eagerly and under jit
+    np.testing.assert_allclose(np.asarray(m.log_prob(p, x.astype(jnp.bfloat16), c)),
+                               np.asarray(lp(p, x, c)), rtol=1e-5)
+
+
+def test_sampling_and_search_arguments_are_checked():
+    T, pT = tiny("transformer_prenorm")
+    with pytest.raises(ConfigError, match="PRNG key"):
+        sampling.sample(T, pT, 0, 2)
+    with pytest.raises(ConfigError, match="num_steps must be an integer"):
+        sampling.sample(T, pT, K, 2, num_steps=2.5)
+    with pytest.raises(ConfigError, match="strategy instance such as Greedy"):
+        sampling.sample(T, pT, K, 2, pick=decoding.Greedy)
+    with pytest.raises(ConfigError, match="pick must be a decoding strategy"):
+        sampling.sample(T, pT, K, 2, pick="greedy")
+    F, pF = tiny("fvsbn")
+    with pytest.raises(ConfigError, match="parameters for each of its"):
+        generation.generate_sliding(F, pF, K, np.zeros((1, 1), int), F.seq_len)
+    G, pG = tiny("gated_pixelcnn_conditional")
+    for call in (lambda: generation.generate(G, pG, K, np.zeros((1, 1), int), 2),
+                 lambda: beam_search.beam_search(G, pG, 2)):
+        with pytest.raises(ConfigError, match="take no labels"):
+            call()
+    S = T.seq_len
+    with pytest.raises(ShapeError, match="longer than the model's context"):
+        beam_search.beam_search(T, pT, 2, prompt=np.zeros((1, S + 1), int))
+    with pytest.raises(ShapeError, match="fills the model's context"):
+        beam_search.beam_search(T, pT, 2, prompt=np.zeros((1, S), int))
+    with pytest.raises(ConfigError, match="disagrees with the prompt's 1 rows"):
+        beam_search.beam_search(T, pT, 2, prompt=np.zeros((1, 1), int), batch_size=3)
+    with pytest.raises(ConfigError, match="eos_token must be an integer"):
+        beam_search.beam_search(T, pT, 2, eos_token=1.5)
+
+
+def test_train_config_checks_optimizer_schedule_and_mesh_up_front():
+    for kw, msg in ((dict(optimizer="adamx"), "unknown optimizer"), (dict(schedule="cos"), "unknown schedule"),
+                    (dict(mesh="model:2"), "mesh must look like"),
+                    (dict(mesh="data:8", batch_size=100), "divisible by the 8 devices")):
+        with pytest.raises(ConfigError, match=msg):
+            TrainConfig(**kw).validate()
+    TrainConfig(mesh="data:4", batch_size=100).validate()

@@ -206,7 +206,7 @@ ROWS = [
     ("model", "unflattened images [B, H, W]", lambda t: log_prob(np.zeros((2, 2, 3), np.int32)),
      ShapeError, r"x must have shape \[batch, 6\] but has shape \(2, 2, 3\)"),
     ("model", "string array", lambda t: log_prob(np.array([list("010101")])),
-     ShapeError, r"x has dtype <U1; expected a numeric array"),
+     ShapeError, r"x has dtype <U1; expected a real numeric array"),
     ("model", "grey-level pixel 2 into a binary model", lambda t: log_prob([[0, 1, 2, 0, 1, 0]]),
      ValueRangeError, r"x holds value 2 but a Bernoulli \(binary\) model accepts only 0 and 1 \(1 bad entries\)"),
     ("model", "pixel 0.5 into a binary model", lambda t: log_prob([[0, 1, 0.5, 0, 1, 0]]),
@@ -226,7 +226,7 @@ ROWS = [
     ("model", "hidden layer of 0 units", lambda t: model("made", seq_len=4, hidden_sizes=(0,)),
      ConfigError, r"every hidden layer needs >= 1 unit, got hidden_sizes=\(0,\)"),
     ("sampler", "batch size 0", lambda t: sampling.sample(model("fvsbn", seq_len=4), None, None, 0),
-     ConfigError, r"batch_size must be >= 1, got 0"),
+     ConfigError, r"batch_size must be an integer >= 1, got 0"),
     ("sampler", "prompt of the wrong batch size", lambda t: sampling.sample(
         model("fvsbn", seq_len=4), None, None, 2, prompt=np.zeros((3, 2), np.int32)),
      ShapeError, r"prompt must have shape \[2, P\], got \(3, 2\)"),

@@ -83,15 +83,14 @@ class ImageARModel(LinenARModel):
     width: int = 1
 
     def check_input(self, x, cond=None) -> None:
-        if not errors.is_traced(x):
-            a = np.asarray(x)
-            if a.ndim == 2 and a.shape[1] != self.seq_len:
-                raise errors.ShapeError(
-                    f"x has {a.shape[1]} pixels per row but this model is built for {self.height}x{self.width}"
-                    f" images flattened to {self.seq_len} (expected shape [batch, {self.seq_len}], got {a.shape})")
-            if a.ndim == 3:
-                raise errors.ShapeError(f"x must be flattened to [batch, {self.seq_len}] (raster order), "
-                                        f"got image-shaped {a.shape}")
+        shape = tuple(jnp.shape(x))      # static, also under jit
+        if len(shape) == 2 and shape[1] != self.seq_len:
+            raise errors.ShapeError(
+                f"x has {shape[1]} pixels per row but this model is built for {self.height}x{self.width}"
+                f" images flattened to {self.seq_len} (expected shape [batch, {self.seq_len}], got {shape})")
+        if len(shape) == 3:
+            raise errors.ShapeError(f"x must be flattened to [batch, {self.seq_len}] (raster order), "
+                                    f"got image-shaped {shape}")
         super().check_input(x, cond)
 
 
