@@ -15,6 +15,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from jax_ar import errors
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -112,6 +114,13 @@ def mixture_sample(component_sample, key, logit_w, loc, log_scale):
     return component_sample(kx, pick(loc), pick(log_scale))
 
 
+def _check_size(dist, field: str, lo: int = 1, hint: str = "") -> None:
+    """Constructor check of a frozen distribution's size ``field``: an integer >= ``lo`` (stored as int)."""
+    value = getattr(dist, field)
+    v = errors.check_integer(value, f"{type(dist).__name__} {field}", lo=lo, hint=hint)
+    object.__setattr__(dist, field, v)
+
+
 def discretized_logistic_mixture_log_prob(logit_w, loc, log_scale, x, num_bins: int):
     """PixelCNN++ discretized logistic mixture over integer bins 0..num_bins-1.
 
@@ -176,6 +185,9 @@ class Categorical:
     vocab_size: int
     kind: str = "categorical"
 
+    def __post_init__(self):
+        _check_size(self, "vocab_size", hint=" (the number of classes)")
+
     @property
     def param_size(self):
         return self.vocab_size
@@ -202,6 +214,10 @@ class DiscretizedLogisticMixture:
     num_components: int
     num_bins: int = 256
     kind: str = "categorical"
+
+    def __post_init__(self):
+        _check_size(self, "num_components", hint=" (mixture components)")
+        _check_size(self, "num_bins", lo=2, hint=" (the bin width is 2 / (num_bins - 1))")
 
     @property
     def vocab_size(self):
@@ -251,6 +267,9 @@ class _Mixture:
     num_components: int
     kind: str = "continuous"
     vocab_size: None = None
+
+    def __post_init__(self):
+        _check_size(self, "num_components", hint=" (mixture components)")
 
     @property
     def param_size(self):

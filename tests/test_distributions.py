@@ -96,3 +96,19 @@ def test_categorical_sampling_frequencies():
     s = D.Categorical(3).sample(jax.random.PRNGKey(0), jnp.broadcast_to(logits, (50000, 3)))
     freq = np.bincount(np.asarray(s), minlength=3) / 50000
     np.testing.assert_allclose(freq, [0.5, 0.3, 0.2], atol=0.01)
+
+
+@pytest.mark.parametrize("make, msg", [
+    (lambda: D.Categorical(0), r"Categorical vocab_size must be an integer >= 1 .*got 0"),
+    (lambda: D.Categorical(-3), r"Categorical vocab_size must be an integer >= 1 .*got -3"),
+    (lambda: D.Categorical(2.5), r"Categorical vocab_size must be an integer >= 1 .*got 2\.5"),
+    (lambda: D.MixtureOfGaussians(0), r"MixtureOfGaussians num_components must be an integer >= 1"),
+    (lambda: D.MixtureOfLogistics(1.5), r"MixtureOfLogistics num_components must be an integer >= 1"),
+    (lambda: D.DiscretizedLogisticMixture(2, 1), r"DiscretizedLogisticMixture num_bins must be an integer >= 2"),
+    (lambda: D.DiscretizedLogisticMixture(0), r"DiscretizedLogisticMixture num_components must be"),
+])
+def test_distribution_sizes_are_checked_at_construction(make, msg):
+    from jax_ar.errors import ConfigError
+    with pytest.raises(ConfigError, match=msg):
+        make()
+    assert D.Categorical(np.int64(3)) == D.Categorical(3) and type(D.Categorical(np.int64(3)).vocab_size) is int

@@ -203,3 +203,35 @@ def test_init_from_data_sets_bernoulli_biases_only():
     with pytest.raises(errors.ConfigError, match="categorical"):
         made.init_from_data(made.build_categorical(seq_len=3, vocab_size=4, hidden_sizes=(4,)),
                             jax.random.PRNGKey(0), x[:, :3])
+
+
+def test_image_methods_check_the_mask_index_and_the_input(pool):
+    model, params = pool
+    for k in (99, -1, 4):
+        with pytest.raises(errors.ConfigError, match=r"mask_index .* is outside the mask pool \[0, 3\]"):
+            model.log_prob_image(params, ALL_X, k)
+        with pytest.raises(errors.ConfigError, match="outside the mask pool"):
+            model.outputs_image(params, ALL_X, k)
+    with pytest.raises(errors.ConfigError, match="mask_index must be an integer"):
+        model.log_prob_image(params, ALL_X, 2.5)
+    with pytest.raises(errors.ValueRangeError, match="only 0 and 1"):
+        model.outputs_image(params, ALL_X * 5)
+    # valid and traced indices still work
+    ref = model.log_prob_image(params, ALL_X, 3)
+    np.testing.assert_allclose(jax.jit(model.log_prob_image)(params, ALL_X, 3), ref, atol=1e-5)
+    np.testing.assert_allclose(model.log_prob_image(params, ALL_X, jnp.array(3)), ref, atol=1e-5)
+
+
+def test_init_from_data_and_fit_mle_need_binary_data_and_positive_smoothing():
+    from jax_ar.models.bernoulli import fit_mle
+    model = made.build(seq_len=D, hidden_sizes=(4,))
+    with pytest.raises(errors.ValueRangeError, match="x_NxD holds value 255 .* accepts only 0 and 1"):
+        made.init_from_data(model, jax.random.PRNGKey(0), ALL_X * 255)
+    with pytest.raises(errors.ConfigError, match="smoothing must be a finite number > 0"):
+        made.init_from_data(model, jax.random.PRNGKey(0), ALL_X, smoothing=-1)
+    for alpha in (-1, 0, float("nan"), "1"):
+        with pytest.raises(errors.ConfigError, match="alpha must be a finite number > 0"):
+            fit_mle(ALL_X, alpha=alpha)
+    with pytest.raises(errors.ValueRangeError, match="only 0 and 1"):
+        fit_mle(ALL_X * 255)
+    assert np.isfinite(np.asarray(fit_mle(ALL_X[:1], alpha=0.5)["bias"])).all()

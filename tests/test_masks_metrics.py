@@ -65,3 +65,24 @@ def test_causal_mask_row_is_a_row_of_the_causal_mask():
     full = masks.causal_mask(7)
     for t in range(7):
         assert jnp.array_equal(masks.causal_mask_row(7, jnp.asarray(t)), full[t:t + 1])
+
+
+def test_metrics_refuse_unnormalised_log_q_bad_axis_and_arrays_for_scalars():
+    import jax
+    from jax_ar import errors
+    p = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])
+    log_q = np.array([[-1.0, -2.0, -3.0], [-1.0, -1.0, -1.0]])
+    for f in (metrics.cross_entropy, metrics.kl_divergence):
+        with pytest.raises(errors.ValueRangeError, match=r"normalised log-probabilities.*log_softmax"):
+            f(p, log_q)
+        np.testing.assert_allclose(np.asarray(f(p, jax.nn.log_softmax(log_q))),      # valid, eager and jitted
+                                   np.asarray(jax.jit(f)(p, jax.nn.log_softmax(log_q))), rtol=1e-6)
+    with pytest.raises(errors.ConfigError, match=r"axis must be an integer .* in \[-2, 1\] for p of shape \(2, 3\), got 5"):
+        metrics.cross_entropy(p, np.log(p), axis=5)
+    with pytest.raises(errors.ShapeError, match="at least one axis"):
+        metrics.entropy(1.0)
+    with pytest.raises(errors.ShapeError, match=r"perplexity takes one number .* shape \(2,\)"):
+        metrics.perplexity(np.array([1.0, 2.0]))
+    with pytest.raises(errors.ConfigError, match="perplexity takes one number"):
+        metrics.perplexity("1.0")
+    assert float(metrics.entropy(p.T, axis=0)[0]) == pytest.approx(float(metrics.entropy(p)[0]))

@@ -95,3 +95,12 @@ def test_blocked_prefix_sum_equals_cumsum(D):
                                atol=1e-5)
     with pytest.raises(errors.ConfigError, match="prefix"):
         nade.build(seq_len=D, hidden_size=4, prefix="scan")
+
+
+def test_init_from_data_needs_binary_data_and_positive_smoothing():
+    model = nade.build(seq_len=4, hidden_size=3)
+    x = np.array([[0, 1, 1, 0], [1, 1, 0, 0]])
+    with pytest.raises(errors.ValueRangeError, match="only 0 and 1"):
+        nade.init_from_data(model, jax.random.PRNGKey(0), x * 255)
+    with pytest.raises(errors.ConfigError, match="smoothing must be a finite number > 0"):
+        nade.init_from_data(model, jax.random.PRNGKey(0), x, smoothing=0)

@@ -243,3 +243,34 @@ def test_contexts_must_be_integer_ids_and_em_iters_non_negative():
         lm.next_log_probs(np.zeros((1, 1, 2), np.int64))
     with pytest.raises(errors.ConfigError, match="em_iters must be an integer >= 0, got -1"):
         ngram.fit(tokens, 3, 3, "interpolated", em_iters=-1)
+
+
+def test_contract_model_refuses_params_of_another_model():
+    m3 = as_ar_model(ngram.fit(CORPUS, V, 3, "kneser_ney"), 4)
+    other_vocab = as_ar_model(ngram.fit([np.arange(8)] * 3, 8, 3, "kneser_ney"), 4)
+    other_order = as_ar_model(ngram.fit(CORPUS, V, 2, "kneser_ney"), 4)
+    x = RNG.integers(0, V, (2, 4))
+    for params in (other_vocab.init(), other_order.init()):
+        with pytest.raises(errors.ShapeError, match="params do not belong to this n-gram model"):
+            m3.log_prob(params, x)
+        with pytest.raises(errors.ShapeError, match="params do not belong"):
+            jax.jit(m3.log_prob)(params, x)
+        with pytest.raises(errors.ShapeError, match="params do not belong"):
+            m3.step(params, m3.init_cache(m3.init(), 2), x[:, 0])
+    same_shape = as_ar_model(ngram.fit(CORPUS, V, 3, "kneser_ney"), 4).init()   # same vocab/order: fine
+    np.testing.assert_allclose(jax.jit(m3.log_prob)(same_shape, x), m3.log_prob(m3.init(), x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda lm: ngram.fit(CORPUS, V, 2, "katz", K=2.5), r"cutoff K must be an integer >= 1, got 2\.5"),
+    (lambda lm: ngram.fit(CORPUS, V, 2, "katz", K="5"), r"cutoff K must be an integer >= 1, got '5'"),
+    (lambda lm: ngram.fit(CORPUS, V, 2, "add_k", k="a"), r"pseudo-count k must be a number > 0, got 'a'"),
+    (lambda lm: ngram.fit(CORPUS, V, 2, "kneser_ney", discount="a"), r"discount must be a number"),
+    (lambda lm: __import__("jax_ar.ngram.generate", fromlist=["sample"]).sample(
+        lm, jax.random.PRNGKey(0), 2.5), r"num_tokens must be an integer >= 1, got 2\.5"),
+    (lambda lm: __import__("jax_ar.ngram.generate", fromlist=["sample"]).sample(
+        lm, jax.random.PRNGKey(0), 3, temperature="hot"), r"temperature must be a finite number >= 0"),
+])
+def test_smoothing_and_sampling_options_must_be_numbers(call, msg):
+    with pytest.raises(errors.ConfigError, match=msg):
+        call(_fit("mle", order=2))

@@ -318,3 +318,46 @@ def test_tokenizer_argument_errors(call, exc, msg):
         call(CharTokenizer.fit("hello"), WordTokenizer.fit("a b c"))
     assert CharTokenizer.fit("hello").decode([np.int64(1)]) == "h"
     assert CharTokenizer.fit("hello").decode(__import__("jax").numpy.array([1, 2])) == "hl"   # a jax array
+
+
+def test_bpe_special_tokens_must_be_a_list():
+    with pytest.raises(ConfigError, match=r"wrap it in a list: special_tokens=\['<eos>'\]"):
+        BPETokenizer.train("hello world", 270, special_tokens="<eos>")
+    with pytest.raises(ConfigError, match="wrap it in a list"):
+        BPETokenizer([], special_tokens="<eos>")
+    with pytest.raises(ConfigError, match="distinct non-empty strings"):
+        BPETokenizer.train("hello world", 270, special_tokens=["<s>", 3])
+    tok = BPETokenizer.train("hello world", 270, special_tokens=("<eos>",))
+    assert tok.special_tokens == ["<eos>"] and tok.encode("hello<eos>")[-1] == tok.special_ids["<eos>"]
+
+
+def test_bpe_encode_bytes_needs_bytes_and_train_needs_a_corpus(bpe):
+    for bad in (5, np.array([104, 105]), "hi", [104, 105]):
+        with pytest.raises(ConfigError, match="encode_bytes takes bytes, bytearray or memoryview"):
+            bpe.encode_bytes(bad)
+    with pytest.raises(ConfigError, match="memoryview of bytes"):
+        bpe.encode_bytes(memoryview(np.array([104, 105])))
+    assert bpe.encode_bytes(bytearray(b"hi")) == bpe.encode_bytes(memoryview(b"hi")) == bpe.encode("hi")
+    with pytest.raises(ConfigError, match="corpus must be a string or an iterable of strings, got NoneType"):
+        BPETokenizer.train(None, 270)
+    with pytest.raises(ConfigError, match=r"merge 0 must be a \(left_id, right_id\) pair of integers"):
+        BPETokenizer([(1, 2, 3)])
+    with pytest.raises(ConfigError, match=r"merge 1 must be a \(left_id, right_id\) pair"):
+        BPETokenizer([(1, 2), (1.5, 2)])
+
+
+def test_char_unk_token_and_word_fit_arguments():
+    with pytest.raises(ConfigError, match="unk_token 'a' is already in the alphabet"):
+        CharTokenizer(["a", "b"], unk_token="a")
+    with pytest.raises(ConfigError, match="unk_token must be a non-empty string"):
+        CharTokenizer(["a", "b"], unk_token="")
+    tok = CharTokenizer.fit("ab?", unk_token="?")   # fit leaves the unk_token out of the alphabet
+    assert tok.chars == ["a", "b"] and tok.decode(tok.encode("ab?z")) == "ab??"
+    with pytest.raises(ConfigError, match="max_size must be an integer or None, got 2.5"):
+        WordTokenizer.fit("a b", max_size=2.5)
+    with pytest.raises(ConfigError, match="min_count must be an integer >= 1, got 1.5"):
+        WordTokenizer.fit("a b", min_count=1.5)
+    with pytest.raises(ConfigError, match=r"got bytes \(decode the bytes first\)"):
+        WordTokenizer.fit(b"a b")
+    with pytest.raises(ConfigError, match="corpus must be a string or an iterable of strings, got NoneType"):
+        WordTokenizer.fit(None)

@@ -46,6 +46,7 @@ import numpy as np
 
 from jax_ar import distributions, errors, masks
 from jax_ar.contract import LinenARModel
+from jax_ar.models import bernoulli
 from jax_ar.models.registry import register
 
 ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid}
@@ -205,14 +206,20 @@ class MADEModel(LinenARModel):
         return _outputs_jit(self, params, x)  # one compiled call, also when used eagerly
 
     def outputs_image(self, params, x_img_BxD, k=None):
+        """Outputs ``[B, D, P]`` for raster images under mask ``k`` (may be traced)."""
+        self.check_input(x_img_BxD)
+        return self._outputs_image(params, x_img_BxD, k)
+
+    def _outputs_image(self, params, x_img_BxD, k):
         k = self.module.mask_index if k is None else k
+        _check_mask_index(k, self.num_masks)
         return _outputs_image_jit(self, params, x_img_BxD, jnp.asarray(k, jnp.int32))
 
     def log_prob_image(self, params, x_img_BxD, k=None):
         """log p(x) in nats ``[B]`` of raster images under mask ``k`` (may be traced)."""
         self.check_input(x_img_BxD)
         x = jnp.asarray(x_img_BxD).astype(self.input_dtype)
-        return jnp.sum(self.dist.log_prob(self.outputs_image(params, x, k), x), axis=-1)
+        return jnp.sum(self.dist.log_prob(self._outputs_image(params, x, k), x), axis=-1)
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -229,15 +236,18 @@ def init_from_data(model, key, x_NxD, smoothing: float = 1.0):
     """``model.init(key)`` with the Bernoulli output biases set to the logit of each pixel's smoothed mean."""
     if model.dist.param_size != 1:
         raise errors.ConfigError("init_from_data sets Bernoulli output biases; this MADE is categorical")
-    params = model.init(key)
-    x = np.asarray(x_NxD, np.float64)
-    p1 = (x.sum(0) + smoothing) / (x.shape[0] + 2 * smoothing)
-    name = f"b{len(model.module.hidden_sizes)}"
-    return {**params, name: jnp.asarray(np.log(p1) - np.log1p(-p1), jnp.float32)}
+    b = bernoulli.smoothed_logits(x_NxD, smoothing, name="smoothing", seq_len=model.seq_len)
+    return {**model.init(key), f"b{len(model.module.hidden_sizes)}": b}
 
 
 def _check_mask_index(k, num_masks):
-    if not 0 <= int(k) < num_masks:
+    """A concrete mask index must be an integer in [0, num_masks); a traced one is not checked."""
+    if errors.is_traced(k):
+        return
+    a = np.asarray(k)
+    if a.ndim != 0 or not np.issubdtype(a.dtype, np.integer):
+        raise errors.ConfigError(f"mask_index must be an integer in [0, {num_masks - 1}], got {k!r}")
+    if not 0 <= int(a) < num_masks:
         raise errors.ConfigError(f"mask_index {k} is outside the mask pool [0, {num_masks - 1}]")
 
 

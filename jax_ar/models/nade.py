@@ -18,10 +18,10 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jax_ar import distributions, errors, masks
 from jax_ar.contract import LinenARModel
+from jax_ar.models import bernoulli
 from jax_ar.models.registry import register
 
 ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu, "tanh": jnp.tanh}
@@ -98,10 +98,8 @@ def init_from_data(model, key, x_NxD, smoothing: float = 1.0):
 
     With the small initial weights, the model then starts as the independent-Bernoulli fit.
     """
-    params = model.init(key)
-    x = np.asarray(x_NxD, np.float64)
-    p1 = (x.sum(0) + smoothing) / (x.shape[0] + 2 * smoothing)
-    return {**params, "b": jnp.asarray(np.log(p1) - np.log1p(-p1), jnp.float32)}
+    b = bernoulli.smoothed_logits(x_NxD, smoothing, name="smoothing", seq_len=model.seq_len)
+    return {**model.init(key), "b": b}
 
 
 def flops_per_image(seq_len: int, hidden_size: int) -> int:

@@ -15,13 +15,14 @@ no-op for fitted tables up to float32 rounding).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jax_ar import distributions
+from jax_ar import distributions, errors
 from jax_ar.contract import ARModelBase
 from jax_ar.models.registry import register
 from jax_ar.ngram import api
@@ -108,6 +109,44 @@ class NGramARModel(ARModelBase):
     def init(self, key=None):
         return tables_to_params(self.lm)
 
+    def check_params(self, params) -> None:
+        """Raise ShapeError unless ``params`` are n-gram tables for this vocabulary and order.
+
+        Only shapes are checked (static even under ``jit``): the trie levels must
+        chain (level k has one ``start`` offset per (k-1)-gram of level k-1, plus one).
+        """
+        S, L = int(self.lm.counts.num_symbols), self.order - 1
+
+        def bad(what):
+            raise errors.ShapeError(
+                f"params do not belong to this n-gram model (vocabulary {self.lm.vocab_size}, order "
+                f"{self.order}): {what}; pass the params from this model's init()")
+        if not isinstance(params, Mapping) or "logp_1" not in params or "orders" not in params:
+            bad(f"expected a dict with 'logp_1' and 'orders', got {type(params).__name__}"
+                + (f" with keys {sorted(params)}" if isinstance(params, Mapping) else ""))
+        if tuple(jnp.shape(params["logp_1"])) != (S,):
+            bad(f"'logp_1' has shape {tuple(jnp.shape(params['logp_1']))}, expected ({S},) "
+                f"(vocabulary + start symbol)")
+        levels = params["orders"]
+        if not isinstance(levels, (list, tuple)) or len(levels) != L:
+            bad(f"'orders' must be a list of {L} trie level(s) (orders 2..{self.order}), got "
+                f"{len(levels) if isinstance(levels, (list, tuple)) else type(levels).__name__}")
+        n_prev = S
+        for j, level in enumerate(levels):
+            k = j + 2
+            keys = ("start", "sym", "logp", "log_bow")
+            if not isinstance(level, Mapping) or any(key not in level for key in keys):
+                bad(f"order-{k} level must be a dict with keys {list(keys)}")
+            sh = {key: tuple(jnp.shape(level[key])) for key in keys}
+            if any(len(v) != 1 for v in sh.values()):
+                bad(f"order-{k} level arrays must be 1-D, got shapes {sh}")
+            n = sh["sym"][0] - 1
+            if (sh["start"] != (n_prev + 1,) or sh["log_bow"] != (n_prev,) or n < 0
+                    or sh["logp"] != sh["sym"]):
+                bad(f"order-{k} level has shapes {sh}, expected start ({n_prev + 1},), log_bow "
+                    f"({n_prev},) and logp of the shape of sym")
+            n_prev = n
+
     def _windows(self, x_BxD):
         B, D = x_BxD.shape
         L = self.order - 1
@@ -118,6 +157,7 @@ class NGramARModel(ARModelBase):
 
     def outputs(self, params, x_BxD, cond_B=None):
         self.check_outputs_input(x_BxD, cond_B)
+        self.check_params(params)
         B, D = x_BxD.shape
         win = self._windows(x_BxD).reshape(B * D, self.order - 1)
         out = _next_logits_jit(params, win, self.lm.vocab_size, self._iters)
@@ -130,6 +170,7 @@ class NGramARModel(ARModelBase):
 
     def step(self, params, cache, x_prev_B):
         self.check_step_input(x_prev_B)
+        self.check_params(params)
         t, hist = cache["t"], cache["hist_BxL"]
         if self.order > 1:
             shifted = jnp.concatenate([hist[:, 1:], x_prev_B.astype(jnp.int32)[:, None]], axis=1)

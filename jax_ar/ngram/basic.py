@@ -20,6 +20,16 @@ from jax_ar.ngram.counting import NGramCounts
 from jax_ar.ngram.lm import NGramLM
 
 
+def _as_float(value) -> float | None:
+    """``value`` as a float, or None for what is not a real number (str, bool, None, ...)."""
+    if isinstance(value, (bool, str, bytes)):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _log(x):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(x)
@@ -46,7 +56,9 @@ def mle(c: NGramCounts) -> NGramLM:
 
 def add_k(c: NGramCounts, k: float = 1.0) -> NGramLM:
     """Lidstone smoothing with pseudo-count ``k`` (k = 1: Laplace)."""
-    kk = float(k)
+    kk = _as_float(k)
+    if kk is None:
+        raise errors.ConfigError(f"add-k pseudo-count k must be a number > 0, got {k!r}")
     if not np.isfinite(kk) or kk <= 0:
         raise errors.ConfigError(f"add-k pseudo-count k must be > 0, got {k!r}")
     V, n = c.vocab_size, c.order

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jax_ar import errors, sampling
+from jax_ar.ngram.basic import _as_float
 from jax_ar.ngram.lm import NGramLM
 
 
@@ -32,11 +33,10 @@ def sample(lm: NGramLM, key, num_tokens: int, *, temperature: float = 1.0, batch
            prompt=None) -> np.ndarray:
     """Token ids ``[batch_size, num_tokens]`` (a given ``prompt [B, P]`` is copied as the first P)."""
     from jax_ar.models.ngram import as_ar_model
-    t = float(temperature)
-    if not np.isfinite(t) or t < 0:
+    t = _as_float(temperature)
+    if t is None or not np.isfinite(t) or t < 0:
         raise errors.ConfigError(f"temperature must be a finite number >= 0, got {temperature!r}")
-    if num_tokens < 1:
-        raise errors.ConfigError(f"num_tokens must be >= 1, got {num_tokens}")
+    num_tokens = errors.check_integer(num_tokens, "num_tokens")
     model = as_ar_model(lm, num_tokens)
     params = model.init()
     x, _ = sampling.sample(model, params, key, batch_size, prompt=prompt, num_steps=num_tokens,

@@ -48,8 +48,7 @@ def _ratio(d, counts):
 
 
 def katz(c: NGramCounts, K: int = 5) -> NGramLM:
-    if K < 1:
-        raise errors.ConfigError(f"Katz Good-Turing cutoff K must be >= 1, got {K}")
+    K = errors.check_integer(K, "Katz Good-Turing cutoff K")
     V = c.vocab_size
     info = {"K": K, "gt_ok": []}
     c1 = c.counts[1].astype(np.float64)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from jax_ar import errors
+from jax_ar.ngram.basic import _as_float
 from jax_ar.ngram.counting import NGramCounts
 from jax_ar.ngram.lm import NGramLM
 
@@ -67,6 +68,9 @@ def _discount_of(a: np.ndarray, D) -> np.ndarray:
 
 def kneser_ney(c: NGramCounts, modified: bool = True, discount: float | None = None,
                interpolate_unigram: bool = True) -> NGramLM:
+    if discount is not None and _as_float(discount) is None:
+        raise errors.ConfigError(f"a fixed Kneser-Ney discount must be a number in [0, 1) or None, "
+                                 f"got {discount!r}")
     if discount is not None and not (0 <= float(discount) < 1):
         raise errors.ConfigError(f"a fixed Kneser-Ney discount must be in [0, 1), got {discount!r}")
     V, n = c.vocab_size, c.order

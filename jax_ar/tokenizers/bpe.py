@@ -68,6 +68,37 @@ def check_ids(ids, vocab_size: int) -> list[int]:
     return a.tolist()
 
 
+def check_special_tokens(special_tokens) -> list[str]:
+    """``special_tokens`` as a list: a list or tuple of distinct non-empty strings (a bare str
+    would otherwise be split into one special token per character)."""
+    if isinstance(special_tokens, (str, bytes)):
+        raise ConfigError(f"special_tokens must be a list of strings, got the {type(special_tokens).__name__} "
+                          f"{special_tokens!r}; wrap it in a list: special_tokens=[{special_tokens!r}]")
+    if not isinstance(special_tokens, (list, tuple)):
+        raise ConfigError(f"special_tokens must be a list or tuple of strings, got "
+                          f"{type(special_tokens).__name__}")
+    specials = list(special_tokens)
+    if (not all(isinstance(s, str) and s for s in specials)
+            or len(set(specials)) != len(specials)):
+        raise ConfigError("special tokens must be distinct non-empty strings")
+    return specials
+
+
+def _check_merges(merges) -> list[tuple[int, int]]:
+    """``merges`` as a list of (left_id, right_id) int pairs, or a ConfigError naming the bad entry."""
+    if isinstance(merges, (str, bytes)) or not isinstance(merges, Iterable):
+        raise ConfigError(f"merges must be a list of (left_id, right_id) integer pairs, got "
+                          f"{type(merges).__name__}")
+    out = []
+    for i, m in enumerate(merges):
+        if (isinstance(m, (str, bytes)) or not isinstance(m, Sequence) and not isinstance(m, np.ndarray)
+                or len(m) != 2 or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool)
+                                          for x in m)):
+            raise ConfigError(f"merge {i} must be a (left_id, right_id) pair of integers, got {m!r}")
+        out.append((int(m[0]), int(m[1])))
+    return out
+
+
 class BPETokenizer:
     """A trained BPE tokenizer.  Build with :meth:`train` or :meth:`load`."""
 
@@ -88,11 +119,9 @@ class BPETokenizer:
         self.mode = mode
         self.alphabet = alphabet if mode == "char" else None
         self.pattern = pattern
-        self.special_tokens = list(special_tokens)
-        if len(set(self.special_tokens)) != len(self.special_tokens) or "" in self.special_tokens:
-            raise ConfigError("special tokens must be distinct non-empty strings")
+        self.special_tokens = check_special_tokens(special_tokens)
         self.num_base = len(base)
-        self.merges = [(int(a), int(b)) for a, b in merges]
+        self.merges = _check_merges(merges)
         pieces = list(base)  # bytes (byte mode) or str (char mode) of every token
         for i, (a, b) in enumerate(self.merges):
             n = len(pieces)
@@ -127,9 +156,13 @@ class BPETokenizer:
         characters in char mode), the merges and the special tokens.  Special
         tokens in the corpus are cut out before counting.
         """
+        if not isinstance(corpus, (str, Iterable)):
+            raise ConfigError(f"the BPE training corpus must be a string or an iterable of strings, "
+                              f"got {type(corpus).__name__}")
         texts = [corpus] if isinstance(corpus, str) else list(corpus)
         if not all(isinstance(t, str) for t in texts):
             raise ConfigError("the BPE training corpus must be a string or an iterable of strings")
+        special_tokens = check_special_tokens(special_tokens)
         if sum(len(t) for t in texts) == 0:
             raise ValueRangeError("empty corpus: BPE training needs at least one character of text")
         split = (re.compile("|".join(re.escape(s) for s in sorted(special_tokens, key=len, reverse=True)))
@@ -150,6 +183,10 @@ class BPETokenizer:
         """Train from pre-token counts, e.g. ``{"hug": 10, "pug": 5, ...}`` (the lecture example)."""
         if mode not in ("byte", "char"):
             raise ConfigError(f"BPE mode must be 'byte' or 'char', got {mode!r}")
+        special_tokens = check_special_tokens(special_tokens)
+        if not isinstance(word_counts, Mapping):
+            raise ConfigError(f"word_counts must be a mapping of pre-token -> count, got "
+                              f"{type(word_counts).__name__}")
         if isinstance(vocab_size, bool) or not isinstance(vocab_size, numbers.Integral):
             raise ConfigError(f"BPE vocab_size must be an integer, got {vocab_size!r}")
         if isinstance(min_count, bool) or not isinstance(min_count, numbers.Integral) or min_count < 1:
@@ -256,6 +293,13 @@ class BPETokenizer:
         """Token ids of arbitrary bytes (byte mode only); invalid UTF-8 is kept byte-exact."""
         if self.mode != "byte":
             raise ConfigError("encode_bytes needs a byte-mode BPE tokenizer")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            hint = " (use encode for text)" if isinstance(data, str) else ""
+            raise ConfigError(f"encode_bytes takes bytes, bytearray or memoryview, got "
+                              f"{type(data).__name__}{hint}")
+        if isinstance(data, memoryview) and data.itemsize != 1:
+            raise ConfigError(f"encode_bytes takes a memoryview of bytes, got one of {data.itemsize}-byte "
+                              f"items (format {data.format!r}); cast it with .cast('B') if you mean its raw bytes")
         text = bytes(data).decode("utf-8", "surrogateescape")
         return self._encode(text, "surrogateescape", self._bcache, allow_special)
 

@@ -24,6 +24,12 @@ class CharTokenizer:
             raise ValueRangeError("empty corpus: a character tokenizer needs at least one character")
         if any(not isinstance(c, str) or len(c) != 1 for c in chars) or len(set(chars)) != len(chars):
             raise ConfigError("chars must be distinct single characters")
+        if unk_token is not None:
+            if not isinstance(unk_token, str) or not unk_token:
+                raise ConfigError(f"unk_token must be a non-empty string or None, got {unk_token!r}")
+            if unk_token in chars:
+                raise ConfigError(f"unk_token {unk_token!r} is already in the alphabet: it must differ "
+                                  f"from every character (it would decode ambiguously)")
         self.chars = chars
         self.unk_token = unk_token
         self._ids = {c: i for i, c in enumerate(chars)}
@@ -37,7 +43,14 @@ class CharTokenizer:
             raise ConfigError(f"fit takes a str, got {type(text).__name__}")
         if not text:
             raise ValueRangeError("empty corpus: cannot build a character vocabulary from ''")
-        return cls(sorted(set(text)), unk_token)
+        chars = set(text)
+        if isinstance(unk_token, str) and len(unk_token) == 1 and unk_token in chars:
+            # as WordTokenizer.fit drops unk_token from its words: the unknown character
+            # stands for itself and every character outside the alphabet
+            chars.discard(unk_token)
+            if not chars:
+                raise ValueRangeError(f"empty corpus: the text holds only the unk_token {unk_token!r}")
+        return cls(sorted(chars), unk_token)
 
     @property
     def vocab_size(self) -> int:

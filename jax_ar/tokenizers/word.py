@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from jax_ar.errors import ConfigError, DataFileError, ValueRangeError
+from jax_ar.errors import ConfigError, DataFileError, ValueRangeError, is_integer
 from jax_ar.tokenizers import serialization as ser
 from jax_ar.tokenizers.bpe import check_ids, check_text
 from jax_ar.tokenizers.pretokenize import GPT2_PATTERN, compile_pattern
@@ -43,11 +43,25 @@ class WordTokenizer:
     def fit(cls, corpus: str | Iterable[str], *, max_size: int | None = None, min_count: int = 1,
             unk_token: str = "<unk>", pattern: str = GPT2_PATTERN) -> "WordTokenizer":
         """Keep the ``max_size - 1`` most frequent words seen at least ``min_count`` times."""
+        if max_size is not None and not is_integer(max_size):
+            raise ConfigError(f"max_size must be an integer or None, got {max_size!r}")
         if max_size is not None and max_size < 1:
             raise ConfigError(f"max_size must be >= 1 (room for the unknown token), got {max_size}")
+        if not is_integer(min_count):
+            raise ConfigError(f"min_count must be an integer >= 1, got {min_count!r}")
         if min_count < 1:
             raise ConfigError(f"min_count must be >= 1, got {min_count}")
+        if isinstance(corpus, (bytes, bytearray)):
+            raise ConfigError(f"the word tokenizer corpus must be a string or an iterable of strings, got "
+                              f"{type(corpus).__name__} (decode the bytes first)")
+        if not isinstance(corpus, (str, Iterable)):
+            raise ConfigError(f"the word tokenizer corpus must be a string or an iterable of strings, got "
+                              f"{type(corpus).__name__}")
         texts = [corpus] if isinstance(corpus, str) else list(corpus)
+        if not all(isinstance(t, str) for t in texts):
+            bad = next(t for t in texts if not isinstance(t, str))
+            raise ConfigError(f"the word tokenizer corpus must be a string or an iterable of strings, but "
+                              f"it holds an item of type {type(bad).__name__}")
         pat = compile_pattern(pattern)
         counts: Counter = Counter()
         for t in texts:
