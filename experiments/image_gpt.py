@@ -4,8 +4,9 @@
 
 Vocabulary 2 (the pixel values), context 784, learned positions, BOS before
 the first pixel.  Reports test NLL in nats per image on the fixed binarization
-(Larochelle & Murray) and saves samples.  quick = a small model for a few
-minutes of 2-core CPU; full = a larger model meant for a GPU.
+(Larochelle & Murray) and saves samples.  quick = a small model, ~9-22 min
+on a 2-core CPU (536-1,340 s in BENCHMARKS.md); full = a larger model meant
+for a GPU.
 """
 import dataclasses
 
@@ -40,6 +41,11 @@ class Config:
     def validate(self):
         at_least(self, 1, "num_layers num_heads width valid_limit num_samples eval_batch")   # no "0 = all" here
         at_least(self, 0, "train_limit")
+        registry.build("image_gpt", **self.model_kwargs())   # the model's own checks, before the run directory
+
+    def model_kwargs(self) -> dict:
+        return dict(seq_len=784, num_layers=self.num_layers, num_heads=self.num_heads, width=self.width,
+                    norm=self.norm, positions=self.positions, matmul_dtype=self.matmul_dtype)
 
 
 BUDGETS = {
@@ -64,8 +70,7 @@ def main(argv=None):
     x_test = binarized_mnist.load("test", run.data_dir)
     if run.budget == "smoke":
         x_test = x_test[:64]
-    kwargs = dict(seq_len=784, num_layers=cfg.num_layers, num_heads=cfg.num_heads, width=cfg.width,
-                  norm=cfg.norm, positions=cfg.positions, matmul_dtype=cfg.matmul_dtype)
+    kwargs = cfg.model_kwargs()
     run.describe(model="image_gpt", model_kwargs=kwargs, dataset={"name": "binarized_mnist"})
     model = registry.build("image_gpt", **kwargs)
     res = fit(model, cfg.train, ArrayData(x_train), x_valid, workdir=run.dir, resume=run.resume)

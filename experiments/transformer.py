@@ -4,8 +4,9 @@
     python -m experiments.transformer --budget=quick --tokenizer=bpe             # BPE tokens, bits/char
     python -m experiments.transformer --budget=full                              # nanoGPT GPU config
 
-quick = nanoGPT's CPU configuration (4 layers, 4 heads, 128 wide, block 64,
-batch 12, 2000 iterations, dropout 0, no biases, AdamW b2 0.99 wd 0.1, clip 1,
+quick = nanoGPT's CPU configuration (4 layers, 4 heads, 128 wide, nanoGPT's
+block of 64 tokens of context, which is ``block=65`` here (below), batch 12,
+2000 iterations, dropout 0, no biases, AdamW b2 0.99 wd 0.1, clip 1,
 lr 1e-3, 100 warm-up steps, cosine to 1e-4), with one change: the learned
 position vectors start at Bishop's sinusoidal encoding (amplitude 0.1, the size
 of the token vectors) instead of nanoGPT's N(0, 0.02) noise, which reaches a

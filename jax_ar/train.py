@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -53,7 +54,7 @@ class TrainConfig:
     eval_batch_size: int = 1000
     seed: int = 0
     compute_dtype: str = "float32"   # float32 | bfloat16 (params stay float32)
-    mesh: str = ""                   # "" (one device) or "data:N" (data parallel)
+    mesh: str = ""                   # "" (one device), "data:N" (data parallel) or "data:N,fsdp:M"
 
     def validate(self):
         at_least(self, 1, "steps batch_size eval_every ckpt_every log_every keep eval_batch_size")
@@ -64,6 +65,16 @@ class TrainConfig:
             raise ConfigError(f"decay must be all or matrices, got {self.decay!r}")
         if self.compute_dtype not in ("float32", "bfloat16"):
             raise ConfigError(f"compute_dtype must be float32 or bfloat16, got {self.compute_dtype!r}")
+        # checked here (before a run directory is written), not first when training starts
+        if self.optimizer not in ("adam", "adamw", "sgd"):
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose adam, adamw or sgd")
+        if self.schedule not in ("constant", "cosine", "linear"):
+            raise ConfigError(f"unknown schedule {self.schedule!r}; choose constant, cosine or linear")
+        if self.mesh:
+            n_dev = math.prod(distributed.parse_mesh(self.mesh).values())
+            if self.batch_size % n_dev:
+                raise ConfigError(f"batch_size {self.batch_size} must be divisible by the {n_dev} devices "
+                                  f"of mesh {self.mesh!r}")
 
 
 @dataclasses.dataclass

@@ -143,3 +143,36 @@ def test_run_tools_print_usage_on_help(mod, opt, flag, capsys):
         mod.main([flag])
     out = capsys.readouterr().out
     assert e.value.code == 0 and out.startswith("usage: python -m jax_ar.") and "--workdir=RUN" in out and opt in out
+
+
+def test_tour_skips_topics_whose_data_is_absent(tmp_path, monkeypatch, capsys):
+    import types
+    from jax_ar.errors import DataFileError
+
+    def main(args):
+        raise DataFileError("no data directory found: pass --data_dir=DIR")
+
+    monkeypatch.setattr(tour, "importlib", types.SimpleNamespace(import_module=lambda name: types.SimpleNamespace(main=main)))
+    monkeypatch.setattr(tour, "data_available", lambda *a, **k: False)
+    tour.main(["--topics=ngram", f"--workdir={tmp_path / 't1'}"])          # skipped is not failed: no exit 1
+    out = capsys.readouterr().out
+    assert "SKIPPED" in out and '"skipped": ["ngram"]' in out and '"failed": []' in out
+    with pytest.raises(SystemExit):                                         # with a data directory it is a failure
+        tour.main(["--topics=ngram", f"--workdir={tmp_path / 't2'}", f"--data_dir={tmp_path}"])
+    assert '"failed": ["ngram"]' in capsys.readouterr().out
+
+
+def test_sample_writes_wav_files_for_spoken_digit_runs(tmp_path):
+    import numpy as np
+    x = np.random.default_rng(0).integers(0, 256, size=(2, 100))
+    out = sample_cli.write_samples({"dataset": {"name": "spoken_digit", "split": "official"}}, x, tmp_path)
+    assert [p.suffix for p in out] == [".wav", ".wav"] and all(p.stat().st_size > 200 for p in out)
+
+
+def test_image_gpt_model_settings_are_checked_before_the_run_directory(tmp_path):
+    from experiments import image_gpt
+    for argv, msg in ((["--positions=sinusoid"], "positions must be one of"),
+                      (["--train.optimizer=adamx"], "unknown optimizer")):
+        with pytest.raises(ConfigError, match=msg):
+            image_gpt.main(argv + [f"--workdir={tmp_path / 'run'}", "--budget=smoke"])
+        assert not (tmp_path / "run").exists()

@@ -78,6 +78,8 @@ def info(spec: dict) -> dict:
         return {"modality": "image", "shape": (n, n)}
     if name == "markov":
         return {"modality": "tokens", "shape": (spec["seq_len"],)}
+    if name == "spoken_digit":      # WaveNet runs: 256 mu-law classes at 8 kHz
+        return {"modality": "audio", "mu_law": 256, "sample_rate": 8000, "shape": ()}
     return {"modality": spec.get("modality", "tokens"), "shape": tuple(spec.get("shape", ()))}
 
 
