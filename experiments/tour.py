@@ -6,7 +6,8 @@ Each topic's experiment runs in its own sub-directory of the tour's run
 directory with ``--budget=smoke`` (seconds each); samples (PNG/WAV/text) land
 there.  Without the real data sets (``../shared/data`` or ``--data_dir``) only
 the topics with embedded synthetic data at that budget run (fvsbn, nade, made,
-anomaly: bars-and-stripes images); the others are reported as SKIPPED.  A topic
+pixelcnn, image_gpt, anomaly: bars-and-stripes images; mdn without its speech
+part); the others are reported as SKIPPED.  A topic
 that fails is reported in the table, the tour goes on, and it exits with 1.
 """
 from __future__ import annotations

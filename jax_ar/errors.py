@@ -65,7 +65,7 @@ def check_sequences(x: Any, *, seq_len: int, kind: str, vocab_size: int | None =
     """
     traced = is_traced(x)
     a = x if traced else np.asarray(x)
-    where = (" (inside jax.vmap, map over an axis in front of [batch, length], not over the batch)"
+    where = (" (if this runs inside jax.vmap: map over an axis in front of [batch, length], not over the batch)"
              if traced else "")
     if a.ndim != 2:
         raise ShapeError(f"{name} must have shape [batch, {seq_len}] but has shape {tuple(a.shape)}{where}")

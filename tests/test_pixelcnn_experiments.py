@@ -13,9 +13,18 @@ needs_data = pytest.mark.skipif(not (DATA / "binarized_mnist").exists(), reason=
 @pytest.mark.parametrize("extra", [[], ["--gated=true", "--num_classes=3"]])
 def test_pixelcnn_experiment_smoke(tmp_path, extra):
     from experiments import pixelcnn
-    pixelcnn.main(["--budget=smoke", f"--data_dir={DATA}", f"--workdir={tmp_path}"] + extra)
+    pixelcnn.main(["--budget=smoke", "--dataset=binarized_mnist", f"--data_dir={DATA}", f"--workdir={tmp_path}"] + extra)
     assert (tmp_path / "result.json").exists()
     assert (tmp_path / ("samples_by_class.png" if extra else "samples.png")).exists()
+
+
+@pytest.mark.slow
+def test_pixelcnn_smoke_runs_on_embedded_data(tmp_path):
+    import json
+    from experiments import pixelcnn
+    pixelcnn.main(["--budget=smoke", "--gated=true", f"--workdir={tmp_path}"])   # bars-and-stripes: no files
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert res["dataset"] == "bars_and_stripes" and res["gap_to_true"] > 0
 
 
 @pytest.mark.slow

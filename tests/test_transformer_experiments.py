@@ -33,8 +33,17 @@ def test_decoding_experiment_smoke(tmp_path):
 @needs_mnist
 def test_image_gpt_experiment_smoke(tmp_path):
     from experiments import image_gpt
-    image_gpt.main(["--budget=smoke", f"--data_dir={DATA}", f"--workdir={tmp_path}"])
+    image_gpt.main(["--budget=smoke", "--dataset=binarized_mnist", f"--data_dir={DATA}", f"--workdir={tmp_path}"])
     assert (tmp_path / "samples.png").exists()
+
+
+@pytest.mark.slow
+def test_image_gpt_smoke_runs_on_embedded_data(tmp_path):
+    import json
+    from experiments import image_gpt
+    image_gpt.main(["--budget=smoke", f"--workdir={tmp_path}"])       # bars-and-stripes: no data files
+    res = json.loads((tmp_path / "result.json").read_text())
+    assert res["dataset"] == "bars_and_stripes" and res["gap_to_true"] > 0
 
 
 @pytest.mark.slow
