@@ -68,6 +68,19 @@ def check_ids(ids, vocab_size: int) -> list[int]:
     return a.tolist()
 
 
+def corpus_texts(corpus, what: str) -> list[str]:
+    """A training corpus (a str or an iterable of str) as a list of texts, or a ConfigError naming it."""
+    if isinstance(corpus, (bytes, bytearray)) or not isinstance(corpus, (str, Iterable)):
+        hint = " (decode the bytes first)" if isinstance(corpus, (bytes, bytearray)) else ""
+        raise ConfigError(f"{what} must be a string or an iterable of strings, got {type(corpus).__name__}{hint}")
+    texts = [corpus] if isinstance(corpus, str) else list(corpus)
+    bad = next((t for t in texts if not isinstance(t, str)), None)
+    if bad is not None:
+        raise ConfigError(f"{what} must be a string or an iterable of strings, but it holds an item of "
+                          f"type {type(bad).__name__}")
+    return texts
+
+
 def check_special_tokens(special_tokens) -> list[str]:
     """``special_tokens`` as a list: a list or tuple of distinct non-empty strings (a bare str
     would otherwise be split into one special token per character)."""
@@ -156,12 +169,7 @@ class BPETokenizer:
         characters in char mode), the merges and the special tokens.  Special
         tokens in the corpus are cut out before counting.
         """
-        if not isinstance(corpus, (str, Iterable)):
-            raise ConfigError(f"the BPE training corpus must be a string or an iterable of strings, "
-                              f"got {type(corpus).__name__}")
-        texts = [corpus] if isinstance(corpus, str) else list(corpus)
-        if not all(isinstance(t, str) for t in texts):
-            raise ConfigError("the BPE training corpus must be a string or an iterable of strings")
+        texts = corpus_texts(corpus, "the BPE training corpus")
         special_tokens = check_special_tokens(special_tokens)
         if sum(len(t) for t in texts) == 0:
             raise ValueRangeError("empty corpus: BPE training needs at least one character of text")

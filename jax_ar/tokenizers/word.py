@@ -18,9 +18,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from jax_ar.errors import ConfigError, DataFileError, ValueRangeError, is_integer
+from jax_ar.errors import ConfigError, DataFileError, ValueRangeError, check_integer, is_integer
 from jax_ar.tokenizers import serialization as ser
-from jax_ar.tokenizers.bpe import check_ids, check_text
+from jax_ar.tokenizers.bpe import check_ids, check_text, corpus_texts
 from jax_ar.tokenizers.pretokenize import GPT2_PATTERN, compile_pattern
 
 
@@ -47,21 +47,8 @@ class WordTokenizer:
             raise ConfigError(f"max_size must be an integer or None, got {max_size!r}")
         if max_size is not None and max_size < 1:
             raise ConfigError(f"max_size must be >= 1 (room for the unknown token), got {max_size}")
-        if not is_integer(min_count):
-            raise ConfigError(f"min_count must be an integer >= 1, got {min_count!r}")
-        if min_count < 1:
-            raise ConfigError(f"min_count must be >= 1, got {min_count}")
-        if isinstance(corpus, (bytes, bytearray)):
-            raise ConfigError(f"the word tokenizer corpus must be a string or an iterable of strings, got "
-                              f"{type(corpus).__name__} (decode the bytes first)")
-        if not isinstance(corpus, (str, Iterable)):
-            raise ConfigError(f"the word tokenizer corpus must be a string or an iterable of strings, got "
-                              f"{type(corpus).__name__}")
-        texts = [corpus] if isinstance(corpus, str) else list(corpus)
-        if not all(isinstance(t, str) for t in texts):
-            bad = next(t for t in texts if not isinstance(t, str))
-            raise ConfigError(f"the word tokenizer corpus must be a string or an iterable of strings, but "
-                              f"it holds an item of type {type(bad).__name__}")
+        check_integer(min_count, "min_count")
+        texts = corpus_texts(corpus, "the word tokenizer corpus")
         pat = compile_pattern(pattern)
         counts: Counter = Counter()
         for t in texts:
