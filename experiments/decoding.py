@@ -8,7 +8,9 @@
   (distinct n-grams), with a sample each.
 * ``drift.md``: free-running samples' unigram/bigram statistics against the
   validation text, per segment of positions, beside the teacher-forced loss.
-Without ``--model_dir`` a small model is trained first (train.steps).
+Without ``--model_dir`` a small model is trained first (train.steps) on
+``--text`` (Tiny Shakespeare, or ``markov_text``: embedded synthetic text, the
+smoke budget's).
 """
 import dataclasses
 import json
@@ -19,6 +21,7 @@ import numpy as np
 from experiments import at_least
 from jax_ar import decoding_study, experiment, lm_text, runs
 from jax_ar.contract import param_count
+from jax_ar.data import texts
 from jax_ar.data.batching import WindowData
 from jax_ar.models import transformer
 from jax_ar.train import TrainConfig, fit
@@ -27,6 +30,7 @@ from jax_ar.train import TrainConfig, fit
 @dataclasses.dataclass(frozen=True)
 class Config:
     model_dir: str = ""              # a finished experiments.transformer run (char tokenizer)
+    text: str = "tiny_shakespeare"   # without model_dir: or markov_text (embedded; jax_ar.data.texts)
     batch: int = 32                  # samples per strategy
     num_new: int = 62                # new tokens after a 1-token prompt (context 64 = BOS + 63)
     beam_width: int = 4
@@ -37,11 +41,12 @@ class Config:
                                      eval_every=300, ckpt_every=300)
 
     def validate(self):
+        texts.check(self.text)
         at_least(self, 1, "batch num_new beam_width drift_batch drift_tokens drift_segment")
 
 
 BUDGETS = {
-    "smoke": Config(batch=4, num_new=20, drift_batch=2, drift_tokens=60, drift_segment=20,
+    "smoke": Config(text="markov_text", batch=4, num_new=20, drift_batch=2, drift_tokens=60, drift_segment=20,
                     train=TrainConfig(steps=10, batch_size=8, eval_every=10, ckpt_every=10)),
     "quick": Config(),
     "full": Config(batch=128, drift_batch=64, drift_tokens=2000, drift_segment=250),
@@ -53,11 +58,14 @@ def main(argv=None):
     cfg = run.cfg
     probs = decoding_study.temperature_figure(run.path("temperature.png"))
     print("softmax(a/T), a=(3,0,1):", np.round(probs, 3).tolist(), flush=True)
-    data = lm_text.shakespeare_streams(run.data_dir, scheme="nanogpt")
+    text = cfg.text
     if cfg.model_dir:
         info, model, params = runs.load_run(cfg.model_dir)
         steps = info.get("config", {}).get("train", {}).get("steps", 0)
-    else:
+        text = info.get("dataset", {}).get("name", text)       # the text the model was trained on
+        texts.check(text)
+    data = lm_text.shakespeare_streams(run.data_dir, scheme="nanogpt", text=text)
+    if not cfg.model_dir:
         block = 32 if run.budget == "smoke" else 64
         model = transformer.build(vocab_size=data["vocab_size"], seq_len=block,
                                   num_layers=1 if run.budget == "smoke" else 2, width=64)
@@ -65,7 +73,7 @@ def main(argv=None):
                   valid_fn=None)
         params, steps = res.best_params, res.steps
     run.describe(model="transformer_prenorm", model_kwargs={"vocab_size": model.dist.vocab_size,
-                 "seq_len": model.seq_len}, dataset={"name": "tiny_shakespeare", "split": "nanogpt"},
+                 "seq_len": model.seq_len}, dataset={"name": text, "split": "nanogpt"},
                  source_model_dir=cfg.model_dir)
     num_new = min(cfg.num_new, model.seq_len - 1)
     rng = np.random.default_rng(1)
@@ -88,7 +96,7 @@ def main(argv=None):
     run.path("drift.md").write_text(gap + "\n\n" + drift_md + "\n")
     run.path("strategies.json").write_text(json.dumps(rows, indent=1))
     print(table, "\n", gap, "\n", drift_md, flush=True)
-    run.result(model="transformer", dataset="tiny_shakespeare", split="validation", metric="loglik_per_token_T1",
+    run.result(model="transformer", dataset=text, split="validation", metric="loglik_per_token_T1",
                value=round(free, 4), unit="nats/token", steps=int(steps), params=param_count(params),
                teacher_forced_loss=round(tf["loss_all_positions"], 4),
                greedy_distinct_2=next(r for r in rows if r["strategy"] == "greedy")["distinct_2"],

@@ -7,6 +7,8 @@ Bits per character = (LM bits + spelling bits of unknown words) / characters,
 so tokenizers with different vocabularies are compared on one scale.
 
     python -m experiments.tokenization --budget=quick --data_dir=../shared/data
+
+``--text=markov_text`` (the smoke budget's) uses embedded synthetic text instead.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from collections import Counter
 
 from experiments import at_least, nonempty, one_of
 from jax_ar import experiment, ngram
-from jax_ar.data import shakespeare
+from jax_ar.data import shakespeare, texts
 from jax_ar.errors import ConfigError
 from jax_ar.tokenizers import BPETokenizer, CharTokenizer, WordTokenizer
 from jax_ar.tokenizers.downstream import SpellingModel, markdown_table, score
@@ -25,6 +27,7 @@ from jax_ar.tokenizers.pretokenize import pretokenize
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    text: str = "tiny_shakespeare"            # or markov_text (embedded, known entropy rate; jax_ar.data.texts)
     split_scheme: str = "tfds"
     train_limit: int = 0                      # use only the first N training characters (0 = all)
     eval_splits: tuple[str, ...] = ("validation",)
@@ -35,6 +38,7 @@ class Config:
     word_max_sizes: tuple[int, ...] = (1000, 4000, 0)   # 0 = every training word
 
     def validate(self):
+        texts.check(self.text)
         one_of(self, "split_scheme", ("tfds", "nanogpt"))
         nonempty(self, "eval_splits")
         one_of(self, "eval_splits", ("train", "validation", "test") if self.split_scheme == "tfds"
@@ -48,7 +52,7 @@ class Config:
 
 
 BUDGETS = {
-    "smoke": Config(train_limit=20000, order=2, bpe_vocab_sizes=(256, 320), word_max_sizes=(200,)),
+    "smoke": Config(text="markov_text", train_limit=20000, order=2, bpe_vocab_sizes=(256, 320), word_max_sizes=(200,)),
     "quick": Config(),
     "full": Config(eval_splits=("validation", "test"),
                    bpe_vocab_sizes=(256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 16384),
@@ -71,14 +75,14 @@ def tokenizers(cfg: Config, train: str):
 def main(argv=None):
     run = experiment.start("tokenization", Config, BUDGETS, argv)
     cfg = run.cfg
-    parts = shakespeare.split(shakespeare.load_text(run.data_dir), cfg.split_scheme)
+    parts = shakespeare.split(texts.load(cfg.text, run.data_dir), cfg.split_scheme)
     train = parts["train"][:cfg.train_limit] if cfg.train_limit else parts["train"]
     counts = Counter(pretokenize(train))
     hapax = [w for w, c in counts.items() if c == 1]  # rare words: the spelling model's length prior
     spelling = SpellingModel.fit(train, hapax)
     lm = f"ngram{cfg.order}-{cfg.method}"
     run.describe(model="ngram", model_kwargs={"order": cfg.order, "method": cfg.method},
-                 dataset={"name": "tiny_shakespeare", "scheme": cfg.split_scheme, "train_chars": len(train)})
+                 dataset={"name": cfg.text, "scheme": cfg.split_scheme, "train_chars": len(train)})
     results = {}
     toks = tokenizers(cfg, train)
     for split in cfg.eval_splits:
@@ -99,7 +103,7 @@ def main(argv=None):
 
     first = cfg.eval_splits[0]
     best = min(results[first], key=lambda s: s.bits_per_char)
-    run.result(model=f"{best.name}+{lm}", dataset="tiny_shakespeare", split=first, metric="bits_per_char",
+    run.result(model=f"{best.name}+{lm}", dataset=cfg.text, split=first, metric="bits_per_char",
                value=round(best.bits_per_char, 4), unit="bits/char", steps=0, params=0,
                best_tokenizer=best.name,
                table={s.name: {"vocab": s.vocab_size, "tokens": s.eval_tokens,

@@ -5,9 +5,9 @@
 Each topic's experiment runs in its own sub-directory of the tour's run
 directory with ``--budget=smoke`` (seconds each); samples (PNG/WAV/text) land
 there.  Without the real data sets (``../shared/data`` or ``--data_dir``) only
-the topics with embedded synthetic data at that budget run (fvsbn, nade, made,
-pixelcnn, image_gpt, anomaly: bars-and-stripes images; mdn without its speech
-part); the others are reported as SKIPPED.  A topic
+the topics with embedded synthetic data at that budget run (all but ar_linear
+and wavenet: bars-and-stripes images, the ``markov_text`` character chain, and
+mdn without its speech part); the others are reported as SKIPPED.  A topic
 that fails is reported in the table, the tour goes on, and it exits with 1.
 """
 from __future__ import annotations

@@ -34,6 +34,7 @@ import numpy as np
 from experiments import at_least, one_of
 from jax_ar import experiment, generation, lm_text, runs
 from jax_ar.contract import param_count
+from jax_ar.data import texts
 from jax_ar.data.batching import WindowData
 from jax_ar.models import transformer
 from jax_ar.optim import make_optimizer
@@ -42,6 +43,7 @@ from jax_ar.train import TrainConfig, fit, make_train_step
 
 @dataclasses.dataclass(frozen=True)
 class Config:
+    text: str = "tiny_shakespeare"   # or markov_text (embedded, known entropy rate; jax_ar.data.texts)
     tokenizer: str = "char"          # char | bpe
     bpe_vocab: int = 512
     num_layers: int = 4
@@ -65,6 +67,7 @@ class Config:
         log_every=100)
 
     def validate(self):
+        texts.check(self.text)
         one_of(self, "tokenizer", ("char", "bpe"))
         at_least(self, 256, "bpe_vocab")             # byte-level BPE starts from the 256 bytes
         at_least(self, 2, "block")                   # BOS + at least one token
@@ -77,7 +80,7 @@ class Config:
 
 
 BUDGETS = {
-    "smoke": Config(num_layers=1, num_heads=2, width=32, block=32, eval_windows=64, sample_tokens=50,
+    "smoke": Config(text="markov_text", num_layers=1, num_heads=2, width=32, block=32, eval_windows=64, sample_tokens=50,
                     timing_steps=5, train=TrainConfig(steps=20, batch_size=8, optimizer="adamw", lr=1e-3,
                                                       eval_every=20, ckpt_every=20, log_every=10)),
     "quick": Config(),
@@ -117,10 +120,10 @@ def main(argv=None):
         from jax_ar.data import shakespeare
         from jax_ar.tokenizers import BPETokenizer
         t0 = time.time()
-        train_text = shakespeare.split(shakespeare.load_text(run.data_dir), "nanogpt")["train"]
+        train_text = shakespeare.split(texts.load(cfg.text, run.data_dir), "nanogpt")["train"]
         tok = BPETokenizer.train(train_text, cfg.bpe_vocab)
         print(f"BPE tokenizer: {tok.vocab_size} tokens, trained in {time.time() - t0:.1f} s", flush=True)
-    data = lm_text.shakespeare_streams(run.data_dir, scheme="nanogpt", tokenizer=tok)
+    data = lm_text.shakespeare_streams(run.data_dir, scheme="nanogpt", tokenizer=tok, text=cfg.text)
     kwargs = dict(vocab_size=data["vocab_size"], seq_len=cfg.block, num_layers=cfg.num_layers,
                   num_heads=cfg.num_heads, width=cfg.width, norm=cfg.norm, positions=cfg.positions,
                   tie_weights=cfg.tie_weights, use_bias=cfg.use_bias, dropout=cfg.dropout,
@@ -129,7 +132,7 @@ def main(argv=None):
     if tok is not None:                  # jax_ar.sample / jax_ar.eval read the run's text with it
         tok.save(run.path(runs.TOKENIZER_FILE))
     run.describe(model=f"transformer_{cfg.norm}norm", model_kwargs=kwargs,   # registry name: runs.load_run
-                 dataset={"name": "tiny_shakespeare", "split": "nanogpt", "tokenizer": cfg.tokenizer,
+                 dataset={"name": cfg.text, "split": "nanogpt", "tokenizer": cfg.tokenizer,
                           **({"vocab": data["vocab"]} if tok is None else {"tokenizer_file": runs.TOKENIZER_FILE})})
     model = transformer.build(**kwargs)
     valid_w = lm_text.eval_windows(data["validation"], cfg.block)
@@ -166,7 +169,10 @@ def main(argv=None):
     text = lm_text.decode(data, np.concatenate([np.asarray(prompt)[0], np.asarray(out)[0]]))
     run.path("samples.txt").write_text(text)
     print("sample:\n" + text[:500], flush=True)
-    run.result(model="transformer", dataset="tiny_shakespeare", split="validation (nanoGPT last 10%)",
+    true = texts.entropy_rate(cfg.text)
+    if true is not None and tok is None:
+        extra["true_nats_per_char"] = round(true, 4)
+    run.result(model="transformer", dataset=cfg.text, split="validation (nanoGPT last 10%)",
                metric="loss", value=round(summary["loss_nanogpt"], 4), unit="nats/token",
                steps=res.steps, params=param_count(res.best_params), best_step=res.best_step,
                loss_all_positions=round(summary["loss_all_positions"], 4),

@@ -10,7 +10,7 @@ import time
 
 from jax_ar import evaluate, experiment, lm_text
 from jax_ar.contract import param_count
-from jax_ar.data import registry as data_registry
+from jax_ar.data import registry as data_registry, texts
 from jax_ar.runs import load_run, load_tokenizer, parse_cli
 
 
@@ -29,7 +29,7 @@ def main(argv=None):
            "split": split, "metric": "nll", "value": round(s["nll_nats"], 4), "unit": "nats/example",
            "steps": info["best_step"], "seconds": round(time.time() - t0, 2), "params": param_count(params),
            "bits_per_dim": round(s["bits_per_dim"], 5), "workdir": str(workdir)}
-    if info["dataset"].get("name") == "tiny_shakespeare":   # the text experiments' per-character figures
+    if info["dataset"].get("name") in texts.TEXTS:        # the text experiments' per-character figures
         summary = lm_text.loss_summary(lm_text.per_position_nll(model, params, x))
         rec.update({k: round(v, 4) for k, v in summary.items()}, windows=int(x.shape[0]))
         if tokenizer is not None:                            # as experiments.transformer reports a BPE run

@@ -18,17 +18,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jax_ar.data import shakespeare
+from jax_ar.data import shakespeare, texts
 from jax_ar.data.batching import windows
 
 
-def shakespeare_streams(data_dir=None, *, scheme: str = "nanogpt", tokenizer=None) -> dict:
+def shakespeare_streams(data_dir=None, *, scheme: str = "nanogpt", tokenizer=None,
+                        text: str = "tiny_shakespeare") -> dict:
     """``{"vocab", "train", "validation", "train_chars", "validation_chars", "tokenizer"}``.
 
     tokenizer: None for characters (sorted character set of the whole text,
-    65 symbols, as nanoGPT), or any object with ``encode``/``decode``/``vocab_size``.
+    65 symbols for Tiny Shakespeare, as nanoGPT), or any object with
+    ``encode``/``decode``/``vocab_size``.  text: which text
+    (:mod:`jax_ar.data.texts`; Tiny Shakespeare unless told otherwise).
     """
-    text = shakespeare.load_text(data_dir)
+    text = texts.load(text, data_dir)
     parts = shakespeare.split(text, scheme)
     out = {"train_chars": len(parts["train"]), "validation_chars": len(parts["validation"])}
     if tokenizer is None:

@@ -143,3 +143,21 @@ def test_tfds_prepared_data_matches_direct_reader():
     a = tfds_route.load("binarized_mnist", "test", os.environ["JAX_AR_TFDS_DIR"])
     b = binarized_mnist.load("test")
     assert sorted(map(bytes, a)) == sorted(map(bytes, b))  # same images; TFDS stores them shuffled
+
+
+def test_markov_text_is_embedded_with_its_entropy_rate():
+    from jax_ar.data import texts
+    text = texts.load("markov_text")                      # no data directory needed
+    assert len(text) == texts.MARKOV_CHARS and set(text) == set(texts.MARKOV_ALPHABET)
+    assert texts.load("markov_text") == text              # the same text every time
+    # the empirical conditional entropy of the stream matches the chain's entropy rate
+    ids = np.array([texts.MARKOV_ALPHABET.index(c) for c in text])
+    V = len(texts.MARKOV_ALPHABET)
+    n = np.zeros((V, V))
+    np.add.at(n, (ids[:-1], ids[1:]), 1)
+    p = n / n.sum(1, keepdims=True)
+    h = -np.sum(n * np.log(np.where(p > 0, p, 1.0))) / n.sum()
+    assert abs(h - texts.entropy_rate("markov_text")) < 0.01
+    assert texts.entropy_rate("tiny_shakespeare") is None
+    with pytest.raises(ConfigError, match="text must be one of tiny_shakespeare, markov_text"):
+        texts.load("shakespeare")

@@ -29,7 +29,7 @@ def text_run(tmp_path_factory):
     rng = np.random.default_rng(0)
     (data / "tiny_shakespeare" / "input.txt").write_text("".join(rng.choice(list("abc de\n"), 4000)))
     run = tmp_path_factory.mktemp("run")
-    transformer.main(["--budget=smoke", f"--data_dir={data}", f"--workdir={run}", "--eval_windows=0",
+    transformer.main(["--budget=smoke", "--text=tiny_shakespeare", f"--data_dir={data}", f"--workdir={run}", "--eval_windows=0",
                       "--sample_tokens=4", "--timing_steps=1"])
     return data, run
 
@@ -47,7 +47,7 @@ def test_eval_text_errors_name_the_problem(text_run):
     data, run = text_run
     with pytest.raises(ConfigError, match=r"'nanogpt' split has 0 test characters.*use --split=validation"):
         eval_cli.main([f"--workdir={run}", f"--data_dir={data}"])
-    with pytest.raises(ConfigError, match=r"cannot be reloaded by name: only tiny_shakespeare runs.*character-level "
+    with pytest.raises(ConfigError, match=r"cannot be reloaded by name: only text runs.*character-level "
                                           r"or with their tokenizer saved"):
         data_registry.load_split({"name": "tiny_shakespeare", "split": "nanogpt", "tokenizer": "bpe"},
                                  "validation", data, seq_len=32)
@@ -146,7 +146,7 @@ def bpe_run(text_run, tmp_path_factory):
     from experiments import transformer
     data, _ = text_run
     run = tmp_path_factory.mktemp("bpe_run")
-    transformer.main(["--budget=smoke", f"--data_dir={data}", f"--workdir={run}", "--eval_windows=0",
+    transformer.main(["--budget=smoke", "--text=tiny_shakespeare", f"--data_dir={data}", f"--workdir={run}", "--eval_windows=0",
                       "--tokenizer=bpe", "--bpe_vocab=270", "--sample_tokens=4", "--timing_steps=1"])
     return data, run
 
@@ -185,9 +185,9 @@ def test_rnn_runs_each_cell_as_a_run_that_eval_and_sample_rebuild(tmp_path):
     (tmp_path / "data" / "tiny_shakespeare" / "input.txt").write_text("".join(rng.choice(list("abc de\n"), 12000)))
     run = tmp_path / "run"
     with pytest.raises(ValueRangeError, match=r"prompt holds characters outside the vocabulary: \[':', 'E', 'M'"):
-        rnn.main(["--budget=smoke", f"--data_dir={tmp_path / 'data'}", f"--workdir={tmp_path / 'x'}"])  # ROMEO:
+        rnn.main(["--budget=smoke", "--text=tiny_shakespeare", f"--data_dir={tmp_path / 'data'}", f"--workdir={tmp_path / 'x'}"])  # ROMEO:
     assert not (tmp_path / "x" / "rnn").exists()               # refused before any training
-    rnn.main(["--budget=smoke", "--cells=gru", "--prompt=ab", "--sample_chars=4", "--train.steps=4",
+    rnn.main(["--budget=smoke", "--text=tiny_shakespeare", "--cells=gru", "--prompt=ab", "--sample_chars=4", "--train.steps=4",
               "--train.eval_every=4", f"--data_dir={tmp_path / 'data'}", f"--workdir={run}"])
     info, model, _ = runs.load_run(run / "gru")
     assert info["model"] == "char_gru" and model.stationary and info["best_step"] == 4

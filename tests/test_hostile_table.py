@@ -171,7 +171,7 @@ ROWS = [
      ConfigError, r"unknown binarized MNIST split 'dev'; choose from train, valid, test"),
     ("data reader", "unknown data set name in a run/config", lambda t: __import__(
         "jax_ar.data.registry", fromlist=["x"]).load_split({"name": "cifar"}, "test"),
-     ConfigError, r"unknown dataset 'cifar'; known: binarized_mnist, bars_and_stripes, markov, tiny_shakespeare"),
+     ConfigError, r"unknown dataset 'cifar'; known: binarized_mnist, bars_and_stripes, markov, tiny_shakespeare, markov_text"),
     ("data reader", "stereo WAV", lambda t: wav(t, channels=2),
      DataFileError, r"has 2 channels; only mono audio is supported"),
     ("data reader", "WAV at 44.1 kHz", lambda t: wav(t, rate=44100),

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from jax_ar.errors import DataFileError, ValueRangeError
+from jax_ar.errors import ValueRangeError
 from jax_ar.tokenizers import BPETokenizer, CharTokenizer, WordTokenizer
 from jax_ar.tokenizers.downstream import SpellingModel, score
 
@@ -47,12 +47,7 @@ def test_scores_are_complete_codes():
 
 def test_tokenization_experiment_smoke(tmp_path):
     from experiments import tokenization
-    from jax_ar.data import shakespeare
-    try:
-        shakespeare.load_text()
-    except DataFileError:
-        pytest.skip("Tiny Shakespeare not available (set JAX_AR_DATA_DIR)")
-    tokenization.main(["--budget=smoke", f"--workdir={tmp_path}"])
+    tokenization.main(["--budget=smoke", f"--workdir={tmp_path}"])     # embedded markov_text: no data files
     res = json.loads((tmp_path / "result.json").read_text())
     assert res["topic"] == "tokenization" and res["metric"] == "bits_per_char"
     assert set(res["table"]) == {"char", "bpe-256", "bpe-320", "word-200"}

@@ -14,7 +14,7 @@ needs_mnist = pytest.mark.skipif(not (DATA / "binarized_mnist").exists(), reason
 def test_transformer_experiment_smoke(tmp_path):
     from experiments import transformer
     from jax_ar import runs
-    transformer.main(["--budget=smoke", f"--data_dir={DATA}", f"--workdir={tmp_path}", "--matmul_dtype=bfloat16"])
+    transformer.main(["--budget=smoke", "--text=tiny_shakespeare", f"--data_dir={DATA}", f"--workdir={tmp_path}", "--matmul_dtype=bfloat16"])
     assert (tmp_path / "result.json").exists() and (tmp_path / "samples.txt").exists()
     info, model, _ = runs.load_run(tmp_path)          # the saved run rebuilds the mixed-precision model
     assert info["model_kwargs"]["matmul_dtype"] == "bfloat16" and model.module.matmul_dtype == "bfloat16"
@@ -24,7 +24,7 @@ def test_transformer_experiment_smoke(tmp_path):
 @needs_text
 def test_decoding_experiment_smoke(tmp_path):
     from experiments import decoding
-    decoding.main(["--budget=smoke", f"--data_dir={DATA}", f"--workdir={tmp_path}"])
+    decoding.main(["--budget=smoke", "--text=tiny_shakespeare", f"--data_dir={DATA}", f"--workdir={tmp_path}"])
     for f in ("temperature.png", "strategies.md", "drift.md", "result.json"):
         assert (tmp_path / f).exists()
 

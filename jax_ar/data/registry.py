@@ -37,26 +37,26 @@ def load_split(spec: dict, split: str, data_dir=None, *, seq_len: int | None = N
         L, num = spec["seq_len"], spec.get("num", 1000)
         s = chain.sample(L * num, seed=10 + _synthetic_split(split))
         return s.reshape(num, L), None
-    if name == "tiny_shakespeare":
+    if name in ("tiny_shakespeare", "markov_text"):
         return _shakespeare_windows(spec, split, data_dir, seq_len, tokenizer), None
     raise ConfigError(f"unknown dataset {name!r}; known: binarized_mnist, bars_and_stripes, markov, "
-                      f"tiny_shakespeare")
+                      f"tiny_shakespeare, markov_text")
 
 
 def _shakespeare_windows(spec: dict, split: str, data_dir, seq_len, tokenizer=None):
     """Every non-overlapping ``seq_len``-token window of one split, as the text experiments score it."""
     from jax_ar import lm_text
-    from jax_ar.data import shakespeare
+    from jax_ar.data import shakespeare, texts
     scheme = spec.get("split", spec.get("scheme"))
     level = spec.get("tokenizer", "char")
     if scheme not in ("nanogpt", "tfds") or (level != "char" and tokenizer is None):
         raise ConfigError(f"this run's data ({ {k: v for k, v in spec.items() if k != 'vocab'} }) cannot be "
-                          f"reloaded by name: only tiny_shakespeare runs with the 'nanogpt' or 'tfds' split, "
+                          f"reloaded by name: only text runs with the 'nanogpt' or 'tfds' split, "
                           f"character-level or with their tokenizer saved in the run directory, can")
     if not seq_len:
-        raise ConfigError("tiny_shakespeare windows need the model's seq_len")
+        raise ConfigError("text windows need the model's seq_len")
     part = {"valid": "validation"}.get(split, split)
-    text = shakespeare.load_text(data_dir)
+    text = texts.load(spec["name"], data_dir)
     parts = shakespeare.split(text, scheme)
     if part not in parts:
         raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(parts)}")

@@ -12,14 +12,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from jax_ar import errors, sampling
-from jax_ar.data import shakespeare
+from jax_ar.data import shakespeare, texts
 from jax_ar.models import rnn as rnn_models
 from jax_ar.rnn import tbptt
 
 
-def load_streams(data_dir=None, train_limit: int = 0):
-    """``(vocab, {"train", "validation", "test", "nanogpt_val"} -> int32 token streams)``."""
-    text = shakespeare.load_text(data_dir)
+def load_streams(data_dir=None, train_limit: int = 0, text: str = "tiny_shakespeare"):
+    """``(vocab, {"train", "validation", "test", "nanogpt_val"} -> int32 token streams)`` of the text
+    named ``text`` (:mod:`jax_ar.data.texts`)."""
+    text = texts.load(text, data_dir)
     vocab = shakespeare.char_vocab(text)
     parts = shakespeare.split(text, "tfds")
     parts["nanogpt_val"] = shakespeare.split(text, "nanogpt")["validation"]
