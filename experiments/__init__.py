@@ -53,6 +53,23 @@ def image_splits(cfg, data_dir, *, train_limit: int = 0, valid_limit: int = 0):
 
 
 # ---------------------------------------------- benchmark scripts (argparse / hand-parsed options)
+def hand_options(argv, known: tuple, doc: str) -> dict:
+    """``--key=value`` options of a hand-parsed benchmark script: ``--help`` prints the usage line of
+    ``doc`` (the script's docstring) and exits; an unknown or malformed argument is a ConfigError."""
+    usage = next((ln.strip() for ln in doc.splitlines() if ln.strip().startswith("python -m")), "")
+    opts = {}
+    for a in argv:
+        if a in ("-h", "--help"):
+            print(f"usage: {usage}")
+            raise SystemExit(0)
+        key, eq, value = a[2:].partition("=") if a.startswith("--") else ("", "", "")
+        if not eq or key not in known:
+            raise ConfigError(f"unknown argument {a!r}; this script takes "
+                              + ", ".join(f"--{k}=" for k in known))
+        opts[key] = value
+    return opts
+
+
 def int_option(opts: dict, key: str, default: int, lo: int = 1) -> int:
     """A hand-parsed ``--key=N`` option: an integer >= ``lo``, else a ConfigError naming it."""
     text = opts.get(key, default)

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from experiments import int_option
+from experiments import hand_options, int_option
 from jax_ar import bench, evaluate
 from jax_ar.data import binarized_mnist, files
 from jax_ar.models import registry
@@ -25,12 +25,14 @@ from jax_ar.experiment import cli
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    opts = hand_options(argv, ("data_dir", "chunk"), __doc__)
     chunk = int_option(opts, "chunk", 1000)
     try:
         x = binarized_mnist.load("test", opts.get("data_dir"))
         source = "binarized MNIST test split"
     except files.DataFileError:
+        if opts.get("data_dir"):          # a directory the user named must hold the data
+            raise
         x = np.random.default_rng(0).integers(0, 2, (10000, 784)).astype(np.uint8)
         source = "random binary images (data files absent)"
     N, D = x.shape

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from experiments import int_option
+from experiments import hand_options, int_option
 from jax_ar import bench, ngram
 from jax_ar.data import shakespeare
 from jax_ar.ngram import reference as R
@@ -31,7 +31,7 @@ from jax_ar.experiment import cli
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    opts = hand_options(argv, ("data_dir", "nltk_train_chars", "nltk_score_trigrams"), __doc__)
     nltk_chars = int_option(opts, "nltk_train_chars", 0, lo=0)
     n_score = int_option(opts, "nltk_score_trigrams", 2000)
     parts = shakespeare.split(shakespeare.load_text(opts.get("data_dir")), "tfds")

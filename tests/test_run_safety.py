@@ -176,3 +176,11 @@ def test_image_gpt_model_settings_are_checked_before_the_run_directory(tmp_path)
         with pytest.raises(ConfigError, match=msg):
             image_gpt.main(argv + [f"--workdir={tmp_path / 'run'}", "--budget=smoke"])
         assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("script, arg", [("bench_fvsbn", "--chunks=5"), ("bench_ngram", "--nltk=1"),
+                                         ("bench_fvsbn", "chunk=5")])
+def test_hand_parsed_bench_scripts_refuse_unknown_options(script, arg):
+    import importlib
+    with pytest.raises(ConfigError, match=f"unknown argument '{arg}'; this script takes --data_dir="):
+        importlib.import_module(f"experiments.{script}").main([arg])
