@@ -69,18 +69,14 @@ def main(argv=None):
             res = json.loads((root / topic / "result.json").read_text())
             rows.append((topic, res.get("model"), res.get("dataset"), res.get("split"), res.get("metric"),
                          res.get("value"), res.get("unit"), f"{time.time() - t0:.0f}s"))
-        except DataFileError as e:
-            if data_dir:
-                traceback.print_exc()
-                rows.append((topic, "-", "-", "-", "FAILED", f"{type(e).__name__}: {str(e)[:60]}", "",
-                             f"{time.time() - t0:.0f}s"))
-            else:   # no real data here: this topic has no embedded data (yet) at this budget
-                print(f"{topic}: skipped, it needs the real data set: {e}", flush=True)
-                rows.append((topic, "-", "-", "-", "SKIPPED", "needs the real data (--data_dir)", "",
-                             f"{time.time() - t0:.0f}s"))
         except Exception as e:  # report and go on
-            traceback.print_exc()
-            rows.append((topic, "-", "-", "-", "FAILED", f"{type(e).__name__}: {str(e)[:60]}", "", f"{time.time() - t0:.0f}s"))
+            if isinstance(e, DataFileError) and not data_dir:   # no embedded data for it at this budget
+                print(f"{topic}: skipped, it needs the real data set: {e}", flush=True)
+                status, what = "SKIPPED", "needs the real data (--data_dir)"
+            else:
+                traceback.print_exc()
+                status, what = "FAILED", f"{type(e).__name__}: {str(e)[:60]}"
+            rows.append((topic, "-", "-", "-", status, what, "", f"{time.time() - t0:.0f}s"))
     head = ("topic", "model", "dataset", "split", "metric", "value", "unit", "time")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     fmt = " | ".join(f"{{:{w}}}" for w in widths)

@@ -60,10 +60,14 @@ def markov_chain(vocab_size: int = 8, concentration: float = 0.3, seed: int = 0)
     P = rng.dirichlet(np.full(vocab_size, concentration), size=vocab_size)
     P = np.maximum(P, 1e-6)
     P /= P.sum(1, keepdims=True)
-    w, v = np.linalg.eig(P.T)
-    pi = np.real(v[:, np.argmin(np.abs(w - 1.0))])
-    pi = np.abs(pi) / np.abs(pi).sum()
-    return MarkovChain(P, pi)
+    return MarkovChain(P, stationary(P))
+
+
+def stationary(P_VxV: np.ndarray) -> np.ndarray:
+    """The stationary distribution pi = pi P of an irreducible transition matrix."""
+    w, v = np.linalg.eig(np.asarray(P_VxV).T)
+    pi = np.abs(np.real(v[:, np.argmin(np.abs(w - 1.0))]))
+    return pi / pi.sum()
 
 
 # -------------------------------------------------------- Gaussian AR(p)

@@ -33,9 +33,7 @@ def _markov(seed: int = 0) -> tuple[str, float]:
     chain = synthetic.markov_chain(V, concentration=0.3, seed=seed)
     # mixed with the uniform chain so that every character (the prompt's too) occurs often
     P = 0.9 * chain.transition_VxV + 0.1 / V
-    w, v = np.linalg.eig(P.T)
-    pi = np.abs(np.real(v[:, np.argmin(np.abs(w - 1.0))]))
-    mixed = synthetic.MarkovChain(P, pi / pi.sum())
+    mixed = synthetic.MarkovChain(P, synthetic.stationary(P))
     ids = mixed.sample(MARKOV_CHARS, seed=seed)
     return "".join(np.asarray(list(MARKOV_ALPHABET))[ids]), mixed.entropy_rate()
 
